@@ -1,0 +1,29 @@
+"""Activities of the order workflow: each is one database transaction, safe to run twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from billing.contracts.order_workflow import OrderBillingResult
+from billing.store.order_billing import bill_order
+from billing.store.orders import mark_stuck
+from billing.vocabulary import Outcome
+
+
+class OrderActivities:
+    """Synchronous activities: the worker runs them in a thread pool sized to its activity slots,
+    with a connection pool of the same size."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn(name="bill_order")
+    def bill_order(self, order_number: str) -> OrderBillingResult:
+        with self._engine.begin() as conn:
+            return bill_order(conn, order_number)
+
+    @activity.defn(name="mark_order_stuck")
+    def mark_order_stuck(self, order_number: str) -> dict[str, Outcome]:
+        with self._engine.begin() as conn:
+            return mark_stuck(conn, order_number)

@@ -1,0 +1,43 @@
+"""What crosses the order workflow's boundary: its input, signal, query and activity results.
+Plain pydantic so the workflow sandbox passes it through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from billing.vocabulary import Outcome
+
+
+class OrderWorkflowInput(BaseModel):
+    order_number: str
+    issuer_id: str
+    customer_id: str
+    item_ids: list[str]
+    stuck_after: timedelta
+    # Outcomes already known; filled when the workflow continues as new.
+    outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    stuck: bool = False
+
+
+class ProvisioningReported(BaseModel):
+    item_id: str
+    outcome: Outcome
+
+
+class OrderProgress(BaseModel):
+    order_number: str
+    billing_state: str
+    pending_items: list[str]
+    outcomes: dict[str, Outcome]
+    stuck: bool
+    invoice_id: str | None = None
+
+
+class OrderBillingResult(BaseModel):
+    invoice_id: str | None
+    invoice_number: str | None
+    per_order_items: list[str]
+    monthly_items: list[str]
+    failed_items: list[str]

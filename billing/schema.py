@@ -1,0 +1,241 @@
+"""The database schema as SQLAlchemy Core tables. Alembic migrations create it; this module is
+what queries are written against. Idempotency lives here: every business key is a unique key."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Unconstrained NUMERIC keeps the scale it was given: amounts are written already rounded to the
+# currency's minor units (billing.money) and read back exactly so ("64.97", "1000", "1.250");
+# unit prices keep whatever precision the price list has.
+Money = Numeric()
+UnitPrice = Numeric()
+Currency = String(3)
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", Text, nullable=False),
+    Column("parent_id", Text, ForeignKey("partners.id"), nullable=True),
+    Column("currency", Currency, nullable=False),
+    Column("invoice_per_order", Boolean, nullable=False, server_default=text("false")),
+    *_timestamps(),
+    CheckConstraint("level in ('distributor', 'seller', 'customer')", name="level"),
+    # Only a distributor stands at the top; everybody else is billed by the level above.
+    CheckConstraint("(level = 'distributor') = (parent_id is null)", name="parent_by_level"),
+)
+Index("ix_partners_parent_id", partners.c.parent_id)
+
+vendors = Table(
+    "vendors",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("invoice_per_order", Boolean, nullable=False, server_default=text("false")),
+    *_timestamps(),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("vendor_id", Text, ForeignKey("vendors.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("billing_type", Text, nullable=False),
+    Column("unit_price", UnitPrice, nullable=False),
+    Column("currency", Currency, nullable=False),
+    Column("perpetual", Boolean, nullable=False, server_default=text("false")),
+    Column("term_months", Integer, nullable=False, server_default=text("12")),
+    *_timestamps(),
+    CheckConstraint("billing_type in ('one_time', 'recurring', 'usage')", name="billing_type"),
+    CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+    CheckConstraint("term_months > 0", name="term_months_positive"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_number", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("customer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'awaiting_provisioning'")),
+    # sha256 of the canonical request body: a resubmission with the same body is a no-op,
+    # a different body under the same order number is refused.
+    Column("request_digest", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("stuck_since", DateTime(timezone=True), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status in ('awaiting_provisioning', 'stuck', 'completed')", name="status"),
+)
+Index("ix_orders_customer_id", orders.c.customer_id)
+Index("ix_orders_issuer_id", orders.c.issuer_id)
+Index("ix_orders_stuck", orders.c.status, postgresql_where=text("status = 'stuck'"))
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("order_number", Text, ForeignKey("orders.order_number"), nullable=False),
+    Column("item_id", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("offer_id", Text, ForeignKey("offers.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("provisioning", Text, nullable=False, server_default=text("'pending'")),
+    Column("provisioning_reason", Text, nullable=True),
+    Column("provisioned_at", DateTime(timezone=True), nullable=True),
+    Column("reported_at", DateTime(timezone=True), nullable=True),
+    # Null when the order system reported the outcome; the operator's name when recorded by hand.
+    Column("reported_by", Text, nullable=True),
+    Column("invoice_frequency", Text, nullable=True),
+    PrimaryKeyConstraint("order_number", "item_id"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("provisioning in ('pending', 'succeeded', 'failed')", name="provisioning"),
+    CheckConstraint(
+        "invoice_frequency is null or invoice_frequency in ('per_order', 'monthly')",
+        name="invoice_frequency",
+    ),
+)
+
+invoice_number_sequences = Table(
+    "invoice_number_sequences",
+    metadata,
+    # One row per issuer and series; UPDATE ... RETURNING under the row lock keeps numbers gapless
+    # because the increment commits or rolls back with the invoice that took it.
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("series", Text, nullable=False),
+    Column("last_number", BigInteger, nullable=False),
+    PrimaryKeyConstraint("issuer_id", "series"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()),
+    Column("number", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("receiver_id", Text, ForeignKey("partners.id"), nullable=True),
+    Column("order_number", Text, ForeignKey("orders.order_number"), nullable=True),
+    Column("currency", Currency, nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("tax", Money, nullable=False, server_default=text("0")),
+    Column("total", Money, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("issuer_id", "number"),
+)
+# The rule "one invoice per order" is the database's, not only the workflow's.
+Index(
+    "uq_invoices_per_order",
+    invoices.c.order_number,
+    unique=True,
+    postgresql_where=text("type = 'per_order'"),
+)
+Index("ix_invoices_issuer_created", invoices.c.issuer_id, invoices.c.created_at)
+Index("ix_invoices_receiver_created", invoices.c.receiver_id, invoices.c.created_at)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("customer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("offer_id", Text, ForeignKey("offers.id"), nullable=False),
+    Column("order_number", Text, nullable=False),
+    Column("item_id", Text, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("perpetual", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ForeignKeyConstraint(
+        ["order_number", "item_id"], ["order_items.order_number", "order_items.item_id"]
+    ),
+    UniqueConstraint("order_number", "item_id"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+Index("ix_subscriptions_customer_id", subscriptions.c.customer_id)
+
+billing_lines = Table(
+    "billing_lines",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    # The business key of the charge ("order:<number>:<item>", ...): a line is written once.
+    Column("charge_key", Text, nullable=False, unique=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("receiver_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("vendor_id", Text, ForeignKey("vendors.id"), nullable=False),
+    Column("offer_id", Text, ForeignKey("offers.id"), nullable=False),
+    Column("order_number", Text, nullable=True),
+    Column("item_id", Text, nullable=True),
+    Column("subscription_id", UUID(as_uuid=True), ForeignKey("subscriptions.id"), nullable=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", UnitPrice, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", Currency, nullable=False),
+    Column("invoice_frequency", Text, nullable=False),
+    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("invoice_frequency in ('per_order', 'monthly')", name="invoice_frequency"),
+)
+Index("ix_billing_lines_issuer_order", billing_lines.c.issuer_id, billing_lines.c.order_number)
+Index("ix_billing_lines_invoice_id", billing_lines.c.invoice_id)
+Index(
+    "ix_billing_lines_uninvoiced",
+    billing_lines.c.issuer_id,
+    billing_lines.c.invoice_frequency,
+    postgresql_where=text("invoice_id is null"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+)
+Index("ix_audit_log_subject", audit_log.c.subject)

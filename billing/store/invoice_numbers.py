@@ -1,0 +1,22 @@
+"""Gapless invoice numbers per issuer and series."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+_NEXT = text(
+    """
+    insert into invoice_number_sequences (issuer_id, series, last_number)
+    values (:issuer_id, :series, 1)
+    on conflict (issuer_id, series)
+    do update set last_number = invoice_number_sequences.last_number + 1
+    returning last_number
+    """
+)
+
+
+def next_invoice_number(conn: Connection, issuer_id: str, series: str) -> str:
+    """Takes the next number inside the caller's transaction: the row lock serialises issuers'
+    concurrent invoices and a rollback gives the number back, so the series has no gaps."""
+    number = conn.execute(_NEXT, {"issuer_id": issuer_id, "series": series}).scalar_one()
+    return f"{series}-{number:06d}"

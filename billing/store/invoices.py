@@ -1,0 +1,94 @@
+"""Reading invoices with their lines."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from billing.contracts.common import Page
+from billing.contracts.invoices import Invoice, InvoiceLine
+from billing.errors import NotFound
+from billing.schema import billing_lines, invoices
+from billing.store.pagination import keyset_page
+
+
+def parse_uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No {what} with id {value!r}.") from None
+
+
+def get_invoice(conn: Connection, invoice_id: str) -> Invoice:
+    row = (
+        conn.execute(select(invoices).where(invoices.c.id == parse_uuid(invoice_id, "invoice")))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No invoice with id {invoice_id!r}.")
+    return _with_lines(conn, [row])[0]
+
+
+def list_invoices(
+    conn: Connection,
+    *,
+    order_number: str | None = None,
+    issuer_id: str | None = None,
+    receiver_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Invoice]:
+    query = select(invoices)
+    for column, value in (
+        (invoices.c.order_number, order_number),
+        (invoices.c.issuer_id, issuer_id),
+        (invoices.c.receiver_id, receiver_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows, next_cursor = keyset_page(
+        conn, query, order=[invoices.c.created_at, invoices.c.id], cursor=cursor, limit=limit
+    )
+    return Page[Invoice](items=_with_lines(conn, rows), next_cursor=next_cursor)
+
+
+def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
+    lines: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
+    ids = [row["id"] for row in rows]
+    if ids:
+        for line in conn.execute(
+            select(billing_lines)
+            .where(billing_lines.c.invoice_id.in_(ids))
+            .order_by(billing_lines.c.invoice_id, billing_lines.c.id)
+        ).mappings():
+            lines[line["invoice_id"]].append(
+                InvoiceLine(
+                    item_id=line["item_id"],
+                    offer_id=line["offer_id"],
+                    quantity=line["quantity"],
+                    unit_price=line["unit_price"],
+                    amount=line["amount"],
+                )
+            )
+    return [
+        Invoice(
+            id=str(row["id"]),
+            number=row["number"],
+            type=row["type"],
+            status=row["status"],
+            issuer_id=row["issuer_id"],
+            receiver_id=row["receiver_id"],
+            order_number=row["order_number"],
+            currency=row["currency"],
+            subtotal=row["subtotal"],
+            tax=row["tax"],
+            total=row["total"],
+            issued_at=row["issued_at"],
+            lines=lines[row["id"]],
+        )
+        for row in rows
+    ]

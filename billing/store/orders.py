@@ -1,0 +1,271 @@
+"""Orders and their items' provisioning outcomes: the record the order workflow acts on."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.contracts.common import Page
+from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem, ProvisioningIn
+from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.schema import audit_log, invoices, offers, order_items, orders, partners
+from billing.store.pagination import keyset_page
+from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
+
+
+def request_digest(body: OrderIn) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
+    """Record a new order, or return the one already recorded under this number when the body is
+    the same (a retried submission). Returns the order and whether it was created now."""
+    digest = request_digest(body)
+    existing = _existing_order(conn, body.order_number, digest)
+    if existing is not None:
+        return existing, False
+    _validate_new_order(conn, body)
+    inserted = conn.execute(
+        insert(orders)
+        .values(
+            order_number=body.order_number,
+            issuer_id=body.issuer_id,
+            customer_id=body.customer_id,
+            request_digest=digest,
+        )
+        .on_conflict_do_nothing(index_elements=[orders.c.order_number])
+        .returning(orders.c.order_number)
+    ).first()
+    if inserted is None:  # a concurrent submission of the same number won the race
+        existing = _existing_order(conn, body.order_number, digest)
+        assert existing is not None
+        return existing, False
+    conn.execute(
+        insert(order_items),
+        [
+            {
+                "order_number": body.order_number,
+                "item_id": item.item_id,
+                "position": position,
+                "offer_id": item.offer_id,
+                "quantity": item.quantity,
+            }
+            for position, item in enumerate(body.items)
+        ],
+    )
+    return get_order(conn, body.order_number), True
+
+
+def _existing_order(conn: Connection, order_number: str, digest: str) -> Order | None:
+    stored = conn.scalar(
+        select(orders.c.request_digest).where(orders.c.order_number == order_number)
+    )
+    if stored is None:
+        return None
+    if stored != digest:
+        raise Conflict(
+            f"Order {order_number!r} was already submitted with different contents. "
+            "An order number identifies one order: submit changes as a new order."
+        )
+    return get_order(conn, order_number)
+
+
+def _validate_new_order(conn: Connection, body: OrderIn) -> None:
+    found = {
+        row.id: row
+        for row in conn.execute(
+            select(partners.c.id, partners.c.level, partners.c.parent_id).where(
+                partners.c.id.in_([body.issuer_id, body.customer_id])
+            )
+        )
+    }
+    issuer, customer = found.get(body.issuer_id), found.get(body.customer_id)
+    if issuer is None:
+        raise InvalidRequest(f"Unknown issuer {body.issuer_id!r}; create the partner first.")
+    if customer is None:
+        raise InvalidRequest(f"Unknown customer {body.customer_id!r}; create the partner first.")
+    if issuer.level == PartnerLevel.customer:
+        raise InvalidRequest(f"{body.issuer_id!r} is a customer and cannot issue invoices.")
+    if customer.parent_id != body.issuer_id:
+        raise InvalidRequest(
+            f"{body.customer_id!r} is not billed by {body.issuer_id!r}: billing reaches exactly "
+            "one level down, from a partner to the partners directly below it."
+        )
+    wanted = {item.offer_id for item in body.items}
+    currencies = dict(
+        conn.execute(select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))).all()
+    )
+    missing = sorted(wanted - currencies.keys())
+    if missing:
+        raise InvalidRequest(f"Unknown offer(s) {missing}; create them first.")
+    if len(set(currencies.values())) > 1:
+        by_currency = sorted(f"{offer} ({currency})" for offer, currency in currencies.items())
+        raise InvalidRequest(
+            "The items of one order must share one currency so the order can be invoiced as "
+            f"one document; these offers differ: {', '.join(by_currency)}. Split the order."
+        )
+
+
+def get_order(conn: Connection, order_number: str) -> Order:
+    row = (
+        conn.execute(select(orders).where(orders.c.order_number == order_number)).mappings().first()
+    )
+    if row is None:
+        raise NotFound(f"No order with number {order_number!r}.")
+    return _orders_with_items(conn, [row])[0]
+
+
+def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
+    numbers = [row["order_number"] for row in rows]
+    items: dict[str, list[OrderItem]] = {n: [] for n in numbers}
+    for item in conn.execute(
+        select(order_items)
+        .where(order_items.c.order_number.in_(numbers))
+        .order_by(order_items.c.order_number, order_items.c.position)
+    ).mappings():
+        items[item["order_number"]].append(
+            OrderItem(
+                item_id=item["item_id"],
+                offer_id=item["offer_id"],
+                quantity=item["quantity"],
+                provisioning=item["provisioning"],
+                reason=item["provisioning_reason"],
+                reported_at=item["reported_at"],
+                reported_by=item["reported_by"],
+                invoice_frequency=item["invoice_frequency"],
+            )
+        )
+    invoice_ids = dict(
+        conn.execute(
+            select(invoices.c.order_number, invoices.c.id).where(
+                invoices.c.order_number.in_(numbers), invoices.c.type == InvoiceType.per_order
+            )
+        ).all()
+    )
+    return [
+        Order(
+            order_number=row["order_number"],
+            issuer_id=row["issuer_id"],
+            customer_id=row["customer_id"],
+            status=row["status"],
+            created_at=row["created_at"],
+            stuck_since=row["stuck_since"],
+            completed_at=row["completed_at"],
+            items=items[row["order_number"]],
+            pending_items=[
+                i.item_id
+                for i in items[row["order_number"]]
+                if i.provisioning is ProvisioningState.pending
+            ],
+            invoice_id=str(invoice_ids[row["order_number"]])
+            if row["order_number"] in invoice_ids
+            else None,
+        )
+        for row in rows
+    ]
+
+
+def list_orders(
+    conn: Connection,
+    *,
+    status: OrderStatus | None = None,
+    customer_id: str | None = None,
+    issuer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Order]:
+    query = select(orders)
+    if status is not None:
+        query = query.where(orders.c.status == status.value)
+    if customer_id is not None:
+        query = query.where(orders.c.customer_id == customer_id)
+    if issuer_id is not None:
+        query = query.where(orders.c.issuer_id == issuer_id)
+    rows, next_cursor = keyset_page(
+        conn, query, order=[orders.c.created_at, orders.c.order_number], cursor=cursor, limit=limit
+    )
+    page = _orders_with_items(conn, rows)
+    return Page[Order](items=page, next_cursor=next_cursor)
+
+
+def record_outcome(
+    conn: Connection,
+    order_number: str,
+    item_id: str,
+    body: ProvisioningIn,
+) -> tuple[Order, bool]:
+    """Record an item's provisioning outcome once. The same outcome again changes nothing (order
+    systems retry); a different one is refused. Returns the order and whether anything changed."""
+    item = conn.execute(
+        select(order_items.c.provisioning, order_items.c.reported_at)
+        .where(order_items.c.order_number == order_number, order_items.c.item_id == item_id)
+        .with_for_update()
+    ).first()
+    if item is None:
+        if conn.scalar(select(orders.c.order_number).where(orders.c.order_number == order_number)):
+            raise NotFound(f"Order {order_number!r} has no item {item_id!r}.")
+        raise NotFound(f"No order with number {order_number!r}.")
+    if item.provisioning != ProvisioningState.pending:
+        if item.provisioning == body.outcome:
+            return get_order(conn, order_number), False
+        raise Conflict(
+            f"Item {item_id!r} of order {order_number!r} was already reported {item.provisioning} "
+            f"at {item.reported_at:%Y-%m-%d %H:%M:%S %Z}; an outcome, once recorded, is final."
+        )
+    operator = body.operator if isinstance(body, ManualOutcomeIn) else None
+    conn.execute(
+        update(order_items)
+        .where(order_items.c.order_number == order_number, order_items.c.item_id == item_id)
+        .values(
+            provisioning=body.outcome.value,
+            provisioning_reason=body.reason,
+            provisioned_at=body.provisioned_at or func.now()
+            if body.outcome is Outcome.succeeded
+            else None,
+            reported_at=func.now(),
+            reported_by=operator,
+        )
+    )
+    if operator is not None:
+        conn.execute(
+            insert(audit_log).values(
+                actor=operator,
+                action="provisioning.recorded_by_hand",
+                subject=f"order:{order_number}:item:{item_id}",
+                detail={"outcome": body.outcome.value, "reason": body.reason},
+            )
+        )
+    return get_order(conn, order_number), True
+
+
+def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:
+    """Flag an order that still waits past its threshold, and return the outcomes the database
+    holds, so a workflow that missed a signal catches up."""
+    conn.execute(
+        update(orders)
+        .where(
+            orders.c.order_number == order_number,
+            orders.c.status == OrderStatus.awaiting_provisioning,
+            exists().where(
+                order_items.c.order_number == order_number,
+                order_items.c.provisioning == ProvisioningState.pending,
+            ),
+        )
+        .values(status=OrderStatus.stuck.value, stuck_since=func.now())
+    )
+    return reported_outcomes(conn, order_number)
+
+
+def reported_outcomes(conn: Connection, order_number: str) -> dict[str, Outcome]:
+    return {
+        item_id: Outcome(state)
+        for item_id, state in conn.execute(
+            select(order_items.c.item_id, order_items.c.provisioning).where(
+                order_items.c.order_number == order_number,
+                order_items.c.provisioning != ProvisioningState.pending,
+            )
+        ).all()
+    }

@@ -1,0 +1,115 @@
+"""Partners, vendors and offers: upserts keyed by the caller's ids (PUT semantics)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.contracts.reference_data import (
+    Offer,
+    OfferIn,
+    Partner,
+    PartnerIn,
+    PartnerSettings,
+    Vendor,
+    VendorIn,
+)
+from billing.errors import InvalidRequest, NotFound
+from billing.schema import offers, partners, vendors
+from billing.vocabulary import PartnerLevel
+
+# The level a partner's parent must have: billing always reaches one level down.
+_PARENT_LEVELS = {
+    PartnerLevel.distributor: set(),
+    PartnerLevel.seller: {PartnerLevel.distributor},
+    PartnerLevel.customer: {PartnerLevel.seller, PartnerLevel.distributor},
+}
+
+
+def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
+    allowed = _PARENT_LEVELS[body.level]
+    if body.parent_id is None and allowed:
+        raise InvalidRequest(f"A {body.level} needs a parent_id: the partner that bills it.")
+    if body.parent_id is not None:
+        if not allowed:
+            raise InvalidRequest("A distributor stands at the top and takes no parent_id.")
+        if body.parent_id == partner_id:
+            raise InvalidRequest("A partner cannot be its own parent.")
+        parent_level = conn.scalar(select(partners.c.level).where(partners.c.id == body.parent_id))
+        if parent_level is None:
+            raise InvalidRequest(f"Unknown parent partner {body.parent_id!r}; create it first.")
+        if PartnerLevel(parent_level) not in allowed:
+            raise InvalidRequest(
+                f"A {body.level}'s parent must be a {' or '.join(sorted(allowed))}; "
+                f"{body.parent_id!r} is a {parent_level}."
+            )
+    values = {
+        "name": body.name,
+        "level": body.level.value,
+        "parent_id": body.parent_id,
+        "currency": body.currency,
+        "invoice_per_order": body.settings.invoice_per_order,
+    }
+    conn.execute(
+        insert(partners)
+        .values(id=partner_id, **values)
+        .on_conflict_do_update(
+            index_elements=[partners.c.id], set_={**values, "updated_at": func.now()}
+        )
+    )
+    return get_partner(conn, partner_id)
+
+
+def get_partner(conn: Connection, partner_id: str) -> Partner:
+    row = conn.execute(select(partners).where(partners.c.id == partner_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"No partner with id {partner_id!r}.")
+    return Partner(
+        id=row["id"],
+        name=row["name"],
+        level=row["level"],
+        parent_id=row["parent_id"],
+        currency=row["currency"],
+        settings=PartnerSettings(invoice_per_order=row["invoice_per_order"]),
+    )
+
+
+def put_vendor(conn: Connection, vendor_id: str, body: VendorIn) -> Vendor:
+    values = body.model_dump()
+    conn.execute(
+        insert(vendors)
+        .values(id=vendor_id, **values)
+        .on_conflict_do_update(
+            index_elements=[vendors.c.id], set_={**values, "updated_at": func.now()}
+        )
+    )
+    return get_vendor(conn, vendor_id)
+
+
+def get_vendor(conn: Connection, vendor_id: str) -> Vendor:
+    row = conn.execute(select(vendors).where(vendors.c.id == vendor_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"No vendor with id {vendor_id!r}.")
+    return Vendor(id=row["id"], name=row["name"], invoice_per_order=row["invoice_per_order"])
+
+
+def put_offer(conn: Connection, offer_id: str, body: OfferIn) -> Offer:
+    if conn.scalar(select(vendors.c.id).where(vendors.c.id == body.vendor_id)) is None:
+        raise InvalidRequest(f"Unknown vendor {body.vendor_id!r}; create it first.")
+    values = body.model_dump(mode="python")
+    values["billing_type"] = body.billing_type.value
+    conn.execute(
+        insert(offers)
+        .values(id=offer_id, **values)
+        .on_conflict_do_update(
+            index_elements=[offers.c.id], set_={**values, "updated_at": func.now()}
+        )
+    )
+    return get_offer(conn, offer_id)
+
+
+def get_offer(conn: Connection, offer_id: str) -> Offer:
+    row = conn.execute(select(offers).where(offers.c.id == offer_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"No offer with id {offer_id!r}.")
+    return Offer.model_validate({name: row[name] for name in Offer.model_fields})

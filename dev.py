@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The project's entry point on a fresh machine that has only Python 3.11+.
+
+    python3 dev.py start             # whole system with demo data (API, worker, Temporal, PostgreSQL)
+    python3 dev.py test [pytest args] # the full test suite
+    python3 dev.py lint              # ruff + mypy
+    python3 dev.py record-histories  # re-record the workflow histories the replay tests use
+
+Each command first makes `.venv` and installs the project into it when pyproject.toml changed,
+so nothing has to be installed by hand. Standard library only: it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before anything checks versions
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"Creating the virtual environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".installed-from"
+    if not stamp.exists() or stamp.read_text().strip() != digest:
+        print("Installing the project and its dependencies into .venv ...", flush=True)
+        subprocess.check_call([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        subprocess.check_call(
+            [str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"], cwd=ROOT
+        )
+        stamp.write_text(digest)
+
+
+def run(argv: list[str]) -> int:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.call(argv, cwd=ROOT, env=env)
+
+
+def main() -> int:
+    command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
+    if command not in {"start", "test", "lint", "record-histories"}:
+        print(__doc__)
+        return 0 if command in {"help", "-h", "--help"} else 2
+    ensure_environment()
+    py = str(PYTHON)
+    if command == "start":
+        return run([py, "-m", "starter.devstack", *args])
+    if command == "test":
+        return run([py, "-m", "pytest", *args])
+    if command == "lint":
+        return run([py, "-m", "ruff", "check", "."]) or run([py, "-m", "mypy"])
+    return run([py, "-m", "tests.histories.record", *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Reporting: invoices, outgoing billing lines and subscriptions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from billing.contracts.common import Page
+from billing.contracts.invoices import BillingLine, Invoice, Subscription, SubscriptionChange
+from billing.store import billings, invoices, subscriptions
+from billing.store.billings import BillingSort
+from starter.api.context import AppContext, get_context
+
+router = APIRouter(prefix="/v1", tags=["invoicing"])
+
+
+@router.get("/invoices", response_model=Page[Invoice])
+async def list_invoices(
+    order_number: str | None = None,
+    issuer_id: str | None = None,
+    receiver_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    ctx: AppContext = Depends(get_context),
+) -> Page[Invoice]:
+    return await ctx.transaction(
+        invoices.list_invoices,
+        order_number=order_number,
+        issuer_id=issuer_id,
+        receiver_id=receiver_id,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_model=Invoice)
+async def get_invoice(invoice_id: str, ctx: AppContext = Depends(get_context)) -> Invoice:
+    return await ctx.transaction(invoices.get_invoice, invoice_id)
+
+
+@router.get("/billings", response_model=Page[BillingLine])
+async def list_billings(
+    issuer_id: str | None = None,
+    q: str | None = None,
+    sort: BillingSort = "created_at",
+    cursor: str | None = None,
+    limit: int | None = None,
+    ctx: AppContext = Depends(get_context),
+) -> Page[BillingLine]:
+    """Outgoing billing lines. `q` searches order numbers (substring, any case);
+    `sort=order_number` or `-order_number` sorts by them."""
+    return await ctx.transaction(
+        billings.list_billing_lines,
+        issuer_id=issuer_id,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get("/subscriptions", response_model=Page[Subscription])
+async def list_subscriptions(
+    customer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    ctx: AppContext = Depends(get_context),
+) -> Page[Subscription]:
+    return await ctx.transaction(
+        subscriptions.list_subscriptions, customer_id=customer_id, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/subscriptions/{subscription_id}", response_model=Subscription)
+async def get_subscription(
+    subscription_id: str, ctx: AppContext = Depends(get_context)
+) -> Subscription:
+    return await ctx.transaction(subscriptions.get_subscription, subscription_id)
+
+
+@router.patch("/subscriptions/{subscription_id}", response_model=Subscription)
+async def change_subscription(
+    subscription_id: str, body: SubscriptionChange, ctx: AppContext = Depends(get_context)
+) -> Subscription:
+    """Perpetual one-time subscriptions refuse quantity changes (409): place a new order."""
+    return await ctx.transaction(subscriptions.change_subscription, subscription_id, body)

@@ -1,0 +1,89 @@
+"""Orders: submission, provisioning outcomes (from order systems and, by hand, from operators)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from billing.contracts.common import Page
+from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, ProvisioningIn
+from billing.store import orders as store
+from billing.vocabulary import OrderStatus
+from starter.api.context import AppContext, get_context
+from starter.order_workflows import deliver_outcome, ensure_order_workflow
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+
+@router.post("", status_code=202, response_model=Order)
+async def submit_order(
+    body: OrderIn, response: Response, ctx: AppContext = Depends(get_context)
+) -> Order:
+    """Record the order and start its workflow. Submitting the same body again returns the
+    recorded order (header `Idempotent-Replayed: true`); a different body under the same order
+    number is refused with 409."""
+    order, created = await ctx.transaction(store.create_order, body)
+    await ensure_order_workflow(
+        ctx.temporal,
+        order,
+        task_queue=ctx.settings.task_queue,
+        stuck_after=ctx.settings.order_stuck_after,
+    )
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return order
+
+
+@router.get("", response_model=Page[Order])
+async def list_orders(
+    status: OrderStatus | None = Query(None, description="`stuck` lists orders waiting too long."),
+    customer_id: str | None = None,
+    issuer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    ctx: AppContext = Depends(get_context),
+) -> Page[Order]:
+    return await ctx.transaction(
+        store.list_orders,
+        status=status,
+        customer_id=customer_id,
+        issuer_id=issuer_id,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get("/{order_number}", response_model=Order)
+async def get_order(order_number: str, ctx: AppContext = Depends(get_context)) -> Order:
+    return await ctx.transaction(store.get_order, order_number)
+
+
+async def _record(ctx: AppContext, order_number: str, item_id: str, body: ProvisioningIn) -> Order:
+    order, _changed = await ctx.transaction(store.record_outcome, order_number, item_id, body)
+    # Signal even when nothing changed: a retried report also re-delivers a lost signal.
+    await deliver_outcome(
+        ctx.temporal,
+        order,
+        item_id,
+        body.outcome,
+        task_queue=ctx.settings.task_queue,
+        stuck_after=ctx.settings.order_stuck_after,
+    )
+    return order
+
+
+@router.post("/{order_number}/items/{item_id}/provisioning", response_model=Order)
+async def report_provisioning(
+    order_number: str, item_id: str, body: ProvisioningIn, ctx: AppContext = Depends(get_context)
+) -> Order:
+    """The order system reports an item's outcome. The same outcome again is accepted and changes
+    nothing; a different outcome for an item already reported is refused with 409."""
+    return await _record(ctx, order_number, item_id, body)
+
+
+@router.post("/{order_number}/items/{item_id}/manual-outcome", response_model=Order)
+async def record_outcome_by_hand(
+    order_number: str, item_id: str, body: ManualOutcomeIn, ctx: AppContext = Depends(get_context)
+) -> Order:
+    """An operator records the outcome of a pending item (of a stuck order, typically). The
+    operator and the reason are kept on the item and in the audit log."""
+    return await _record(ctx, order_number, item_id, body)

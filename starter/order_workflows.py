@@ -1,0 +1,93 @@
+"""Starting and signalling order workflows. Both are idempotent, so an API request that failed
+half-way can simply be retried by the order system."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from billing.contracts.order_workflow import OrderWorkflowInput, ProvisioningReported
+from billing.contracts.orders import Order
+from billing.vocabulary import OrderStatus, Outcome
+from workflows import search_attributes as sa
+from workflows.order import BillingState, OrderWorkflow, workflow_id
+
+
+def _start_options(order: Order, task_queue: str, stuck_after: timedelta) -> dict:
+    return {
+        "id": workflow_id(order.order_number),
+        "task_queue": task_queue,
+        # A finished order is never run again under the same number.
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
+                SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
+                SearchAttributePair(sa.BILLING_STATE, BillingState.AWAITING_PROVISIONING),
+                SearchAttributePair(sa.PENDING_ITEMS, len(order.pending_items)),
+            ]
+        ),
+        "static_summary": (
+            f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
+            f"{len(order.items)} item(s)"
+        ),
+    }
+
+
+def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
+    return OrderWorkflowInput(
+        order_number=order.order_number,
+        issuer_id=order.issuer_id,
+        customer_id=order.customer_id,
+        item_ids=[item.item_id for item in order.items],
+        stuck_after=stuck_after,
+    )
+
+
+async def ensure_order_workflow(
+    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta
+) -> None:
+    if order.status is OrderStatus.completed:
+        return
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run,
+            _input(order, stuck_after),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            **_start_options(order, task_queue, stuck_after),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # it ran to completion already
+
+
+async def deliver_outcome(
+    client: Client,
+    order: Order,
+    item_id: str,
+    outcome: Outcome,
+    *,
+    task_queue: str,
+    stuck_after: timedelta,
+) -> None:
+    """Signal-with-start: wakes the running workflow, or starts it if the order's submission
+    recorded the order but never got as far as starting its workflow."""
+    if order.status is OrderStatus.completed:
+        return
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run,
+            _input(order, stuck_after),
+            start_signal="provisioning_reported",
+            start_signal_args=[ProvisioningReported(item_id=item_id, outcome=outcome)],
+            **_start_options(order, task_queue, stuck_after),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # closed in the meantime: every outcome had arrived

@@ -1,0 +1,118 @@
+"""Real parts for every test: PostgreSQL (DATABASE_URL, else an embedded server) with the
+migrations applied to a fresh database, a Temporal dev server, a worker and the HTTP API."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
+from billing.migrate import upgrade
+from billing.settings import Settings
+from starter.api.app import create_app
+from starter.api.context import AppContext
+from starter.binaries import temporal_cli
+from tests.world import World, build_world
+from worker import build_worker
+from workflows import search_attributes
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
+        Path(tempfile.mkdtemp(prefix="billing-test-")) / "pg"
+    )
+    name = f"billing_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=16)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        yield env
+
+
+def make_settings(database_url: str, task_queue: str) -> Settings:
+    return Settings.model_validate(
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_TASK_QUEUE": task_queue,
+            "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
+            "ORDER_STUCK_AFTER": timedelta(hours=24),
+        }
+    )
+
+
+def api_client(settings: Settings, engine: Engine, client: Client) -> httpx.AsyncClient:
+    app = create_app(AppContext(settings, engine, client))
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://billing.test",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url, f"billing-test-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> AsyncIterator[None]:
+    async with build_worker(temporal_env.client, engine, task_queue=settings.task_queue):
+        yield
+
+
+@pytest.fixture(scope="session")
+async def api(
+    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(settings, engine, temporal_env.client) as client:
+        yield client
+
+
+@pytest.fixture
+def temporal(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+async def world(api: httpx.AsyncClient) -> World:
+    """Fresh partners, vendors and offers under unique ids, so tests never share state."""
+    return await build_world(api, uuid.uuid4().hex[:8])

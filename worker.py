@@ -1,0 +1,63 @@
+"""The Temporal worker: runs the engine's workflows and activities.
+
+python -m worker   (or `billing worker`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.orders import OrderActivities
+from billing.database import make_engine, resolve_database_url
+from billing.settings import Settings, get_settings
+from starter.temporal import connect
+from workflows.order import OrderWorkflow
+
+WORKFLOWS = [OrderWorkflow]
+
+
+def build_worker(
+    client: Client, engine: Engine, *, task_queue: str, max_concurrent_activities: int = 16
+) -> Worker:
+    orders = OrderActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[orders.bill_order, orders.mark_order_stuck],
+        activity_executor=ThreadPoolExecutor(max_concurrent_activities),
+        max_concurrent_activities=max_concurrent_activities,
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    engine = make_engine(
+        resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
+    )
+    worker = build_worker(
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        max_concurrent_activities=settings.max_concurrent_activities,
+    )
+    logging.info("worker polling task queue %r", settings.task_queue)
+    await worker.run()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if not settings.temporal_address:
+        raise SystemExit("Set TEMPORAL_ADDRESS (host:port) to the Temporal frontend to poll.")
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""One durable workflow per order: wait for every item's provisioning outcome, then bill it.
+
+Workflow id `order-<order_number>`. The API records each outcome in PostgreSQL first and then
+signals here; the signal only wakes the workflow, and the billing activity reads the outcomes
+from the database, so a duplicated signal changes nothing and a lost one is caught up when the
+order is found stuck.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from billing.contracts.order_workflow import (
+        OrderBillingResult,
+        OrderProgress,
+        OrderWorkflowInput,
+        ProvisioningReported,
+    )
+    from billing.vocabulary import Outcome
+    from workflows import search_attributes as sa
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
+
+
+class BillingState:
+    """Values of the BillingState search attribute for orders."""
+
+    AWAITING_PROVISIONING = "AwaitingProvisioning"
+    STUCK = "Stuck"
+    BILLING = "Billing"
+    INVOICED = "Invoiced"
+    NOTHING_TO_INVOICE = "NothingToInvoice"
+
+
+def workflow_id(order_number: str) -> str:
+    return f"order-{order_number}"
+
+
+@workflow.defn(name="Order")
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, input: OrderWorkflowInput) -> None:
+        self._input = input
+        self._outcomes: dict[str, Outcome] = dict(input.outcomes)
+        self._stuck = input.stuck
+        self._state = BillingState.STUCK if input.stuck else BillingState.AWAITING_PROVISIONING
+        self._result: OrderBillingResult | None = None
+
+    @workflow.run
+    async def run(self, input: OrderWorkflowInput) -> OrderBillingResult:
+        self._publish()
+        while self._pending():
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    input.model_copy(update={"outcomes": self._outcomes, "stuck": self._stuck})
+                )
+            try:
+                await workflow.wait_condition(
+                    lambda: not self._pending(),
+                    timeout=input.stuck_after,
+                    timeout_summary="stuck threshold",
+                )
+            except TimeoutError:
+                await self._on_stuck()
+
+        self._state = BillingState.BILLING
+        self._publish(details="All outcomes are in; billing the order.")
+        result = await workflow.execute_activity(
+            "bill_order",
+            input.order_number,
+            result_type=OrderBillingResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"bill order {input.order_number}",
+        )
+        self._result = result
+        self._state = (
+            BillingState.INVOICED if result.invoice_id else BillingState.NOTHING_TO_INVOICE
+        )
+        self._publish(details=self._billed_details(result))
+        return result
+
+    @workflow.signal(name="provisioning_reported")
+    def provisioning_reported(self, report: ProvisioningReported) -> None:
+        # Signals are delivered at least once, and outcomes are final: keep the first.
+        if report.item_id in self._input.item_ids and report.item_id not in self._outcomes:
+            self._outcomes[report.item_id] = report.outcome
+            self._publish()
+
+    @workflow.query(name="progress")
+    def progress(self) -> OrderProgress:
+        return OrderProgress(
+            order_number=self._input.order_number,
+            billing_state=self._state,
+            pending_items=self._pending(),
+            outcomes=self._outcomes,
+            stuck=self._stuck,
+            invoice_id=self._result.invoice_id if self._result else None,
+        )
+
+    def _pending(self) -> list[str]:
+        return [item for item in self._input.item_ids if item not in self._outcomes]
+
+    async def _on_stuck(self) -> None:
+        recorded = await workflow.execute_activity(
+            "mark_order_stuck",
+            self._input.order_number,
+            result_type=dict[str, Outcome],
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary="mark stuck and re-read outcomes",
+        )
+        for item_id, outcome in recorded.items():
+            self._outcomes.setdefault(item_id, outcome)
+        if self._pending():
+            self._stuck = True
+            self._state = BillingState.STUCK
+        self._publish()
+
+    def _publish(self, details: str | None = None) -> None:
+        """Keep the Temporal UI truthful: search attributes to find the order, current details
+        to say what it waits for."""
+        pending = self._pending()
+        workflow.upsert_search_attributes(
+            [
+                sa.BILLING_STATE.value_set(self._state),
+                sa.PENDING_ITEMS.value_set(len(pending)),
+            ]
+        )
+        if details is None:
+            waiting = ", ".join(f"`{item}`" for item in pending) or "nothing"
+            details = f"Waiting for provisioning outcomes of {len(pending)} item(s): {waiting}."
+            if self._stuck:
+                details = (
+                    f"**Stuck**: no outcome after {self._input.stuck_after}. {details} "
+                    "Record an outcome by hand with `billing orders record-outcome`."
+                )
+        workflow.set_current_details(details)
+
+    @staticmethod
+    def _billed_details(result: OrderBillingResult) -> str:
+        if result.invoice_id:
+            head = f"Invoiced: {result.invoice_number} ({len(result.per_order_items)} line(s))."
+        else:
+            head = "Nothing invoiced per order."
+        return (
+            f"{head} Monthly billing lines: {len(result.monthly_items)}. "
+            f"Failed items (not billed): {len(result.failed_items)}."
+        )

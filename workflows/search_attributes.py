@@ -1,0 +1,13 @@
+"""The custom search attributes the engine's workflows set: one registry, so the worker, the dev
+server start-up and the tests register exactly the same list."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+ORDER_NUMBER = SearchAttributeKey.for_keyword("OrderNumber")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+BILLING_STATE = SearchAttributeKey.for_keyword("BillingState")
+PENDING_ITEMS = SearchAttributeKey.for_int("PendingItems")
+
+ALL = (ORDER_NUMBER, CUSTOMER_ID, BILLING_STATE, PENDING_ITEMS)
