@@ -23,7 +23,8 @@ from billing.migrate import upgrade
 from billing.settings import Settings
 from starter.api.app import create_app
 from starter.api.context import AppContext
-from starter.binaries import temporal_cli
+from starter.binaries import temporal_cli, temporal_test_server
+from starter.temporal import register_search_attributes
 from tests.world import World, build_world
 from worker import build_worker
 from workflows import search_attributes
@@ -66,13 +67,28 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-def make_settings(database_url: str, task_queue: str) -> Settings:
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Java test server whose clock jumps whenever every workflow waits (or on env.sleep).
+    It takes no search-attribute option, so they are registered before any worker runs."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server(),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+def make_settings(
+    database_url: str, task_queue: str, *, stuck_after: timedelta = timedelta(hours=24)
+) -> Settings:
     return Settings.model_validate(
         {
             "DATABASE_URL": database_url,
             "BILLING_TASK_QUEUE": task_queue,
             "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
-            "ORDER_STUCK_AFTER": timedelta(hours=24),
+            "ORDER_STUCK_AFTER": stuck_after,
         }
     )
 
@@ -104,6 +120,19 @@ async def api(
     temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(settings, engine, temporal_env.client) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_api(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API and a worker on the time-skipping server (their own task queue)."""
+    settings = make_settings(database_url, f"billing-skip-{uuid.uuid4().hex[:6]}")
+    async with (
+        build_worker(time_skipping_env.client, engine, task_queue=settings.task_queue),
+        api_client(settings, engine, time_skipping_env.client) as client,
+    ):
         yield client
 
 

@@ -1,0 +1,21 @@
+"""`billing`: the command line for administrators and operators.
+
+Talks to the HTTP API (BILLING_API_URL, token BILLING_TOKEN or BILLING_ADMIN_TOKEN), except
+`billing db upgrade`, `billing worker` and `billing api`, which run parts of the engine.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from starter.cli import orders, reports, system
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+app.add_typer(orders.app, name="orders")
+app.add_typer(reports.invoices, name="invoices")
+app.add_typer(reports.billings, name="billings")
+system.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""Recording scenarios for the order workflow's committed histories."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.histories.record import Recorder
+from tests.world import build_world, report, submit
+from workflows.order import workflow_id
+
+
+async def all_succeed(r: Recorder) -> None:
+    world = await build_world(r.api, "rec-all")
+    number = world.order_number("ALL")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 2), ("e5", world.e5, 1)],
+    )
+    await report(r.api, number, "sec", "succeeded")
+    await report(r.api, number, "e5", "succeeded")
+    await r.save("order_all_succeed", workflow_id(number))
+
+
+async def partial_failure(r: Recorder) -> None:
+    world = await build_world(r.api, "rec-partial")
+    number = world.order_number("PARTIAL")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1)],
+    )
+    await report(r.api, number, "sec", "succeeded")
+    await report(r.api, number, "data", "failed", reason="provisioning rejected")
+    await r.save("order_partial_failure", workflow_id(number))
+
+
+async def stuck_then_resolved(r: Recorder) -> None:
+    world = await build_world(r.api, "rec-stuck")
+    number = world.order_number("STUCK")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1)],
+    )
+    await report(r.api, number, "sec", "succeeded")
+    await r.env.sleep(timedelta(hours=25))
+    response = await r.api.post(
+        f"/v1/orders/{number}/items/data/manual-outcome",
+        json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
+    )
+    response.raise_for_status()
+    await r.save("order_stuck_then_resolved", workflow_id(number))
+
+
+SCENARIOS = {
+    "order_all_succeed": all_succeed,
+    "order_partial_failure": partial_failure,
+    "order_stuck_then_resolved": stuck_then_resolved,
+}

@@ -1,0 +1,28 @@
+"""Every committed workflow history must replay on the current workflow code: a change that
+would break running workflows fails here, before deploy. Re-record with
+`python3 dev.py record-histories` only for an intended change (guard it with workflow.patched)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_committed() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {"order_all_succeed", "order_partial_failure", "order_stuck_then_resolved"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays_on_current_code(path: Path) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await replayer.replay_workflow(history)
