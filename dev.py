@@ -5,6 +5,7 @@
     python3 dev.py test [pytest args] # the full test suite
     python3 dev.py lint              # ruff + mypy
     python3 dev.py record-histories  # re-record the workflow histories the replay tests use
+    python3 dev.py bench NAME        # run bench/NAME.py, a benchmark that prints its ratios
 
 Each command first makes `.venv` and installs the project into it when pyproject.toml changed,
 so nothing has to be installed by hand. Standard library only: it runs before anything is installed.
@@ -49,7 +50,7 @@ def run(argv: list[str]) -> int:
 
 def main() -> int:
     command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
-    if command not in {"start", "test", "lint", "record-histories"}:
+    if command not in {"start", "test", "lint", "record-histories", "bench"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     ensure_environment()
@@ -60,6 +61,12 @@ def main() -> int:
         return run([py, "-m", "pytest", *args])
     if command == "lint":
         return run([py, "-m", "ruff", "check", "."]) or run([py, "-m", "mypy"])
+    if command == "bench":
+        if not args:
+            names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+            print("benchmarks:", ", ".join(names) or "none")
+            return 2
+        return run([py, "-m", f"bench.{args[0]}", *args[1:]])
     return run([py, "-m", "tests.histories.record", *args])
 
 
