@@ -8,6 +8,7 @@ from billing.contracts.common import Page
 from billing.contracts.invoices import BillingLine, Invoice, Subscription, SubscriptionChange
 from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
+from billing.vocabulary import InvoiceType
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["invoicing"])
@@ -18,6 +19,7 @@ async def list_invoices(
     order_number: str | None = None,
     issuer_id: str | None = None,
     receiver_id: str | None = None,
+    type: InvoiceType | None = None,
     cursor: str | None = None,
     limit: int | None = None,
     ctx: AppContext = Depends(get_context),
@@ -27,6 +29,7 @@ async def list_invoices(
         order_number=order_number,
         issuer_id=issuer_id,
         receiver_id=receiver_id,
+        type=type.value if type else None,
         cursor=cursor,
         limit=limit,
     )
@@ -81,5 +84,6 @@ async def get_subscription(
 async def change_subscription(
     subscription_id: str, body: SubscriptionChange, ctx: AppContext = Depends(get_context)
 ) -> Subscription:
-    """Perpetual one-time subscriptions refuse quantity changes (409): place a new order."""
+    """Change quantity, end date (`ends_at`) or grouping fields. Perpetual one-time subscriptions
+    refuse quantity and end-date changes (409): place a new order."""
     return await ctx.transaction(subscriptions.change_subscription, subscription_id, body)
