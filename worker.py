@@ -13,24 +13,47 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.billing_runs import BillingRunActivities
 from activities.orders import OrderActivities
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
 from starter.temporal import connect
+from workflows.billing_runs import (
+    BillingRunWorkflow,
+    ConsolidationWorkflow,
+    DailyConsolidationWorkflow,
+    MonthEndWorkflow,
+)
 from workflows.order import OrderWorkflow
 
-WORKFLOWS = [OrderWorkflow]
+WORKFLOWS = [
+    OrderWorkflow,
+    BillingRunWorkflow,
+    ConsolidationWorkflow,
+    MonthEndWorkflow,
+    DailyConsolidationWorkflow,
+]
 
 
 def build_worker(
     client: Client, engine: Engine, *, task_queue: str, max_concurrent_activities: int = 16
 ) -> Worker:
     orders = OrderActivities(engine)
+    runs = BillingRunActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[orders.bill_order, orders.mark_order_stuck],
+        activities=[
+            orders.bill_order,
+            orders.mark_order_stuck,
+            runs.start_billing_run,
+            runs.invoice_period_pages,
+            runs.generate_renewal_orders,
+            runs.consolidate_pages,
+            runs.finish_billing_run,
+            runs.issuers_to_bill,
+        ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
     )

@@ -9,5 +9,9 @@ ORDER_NUMBER = SearchAttributeKey.for_keyword("OrderNumber")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 BILLING_STATE = SearchAttributeKey.for_keyword("BillingState")
 PENDING_ITEMS = SearchAttributeKey.for_int("PendingItems")
+# Month-end and consolidation runs: the issuer billed and the period ("YYYY-MM") or billing
+# as-of day ("YYYY-MM-DD") they cover.
+ISSUER_ID = SearchAttributeKey.for_keyword("IssuerId")
+BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")
 
-ALL = (ORDER_NUMBER, CUSTOMER_ID, BILLING_STATE, PENDING_ITEMS)
+ALL = (ORDER_NUMBER, CUSTOMER_ID, BILLING_STATE, PENDING_ITEMS, ISSUER_ID, BILLING_PERIOD)

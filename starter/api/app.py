@@ -16,7 +16,7 @@ from billing.settings import Settings, get_settings
 from starter.api import problems
 from starter.api.auth import authenticate
 from starter.api.context import AppContext
-from starter.api.routes import invoicing, orders, reference_data
+from starter.api.routes import billing_runs, invoicing, orders, reference_data
 from starter.temporal import connect
 
 DESCRIPTION = """
@@ -51,7 +51,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.state.context = context
     problems.install(app)
     secured = [Depends(authenticate)]
-    for module in (reference_data, orders, invoicing):
+    for module in (reference_data, orders, invoicing, billing_runs):
         app.include_router(module.router, dependencies=secured)
 
     @app.get("/healthz", tags=["operations"])
