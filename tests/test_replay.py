@@ -19,6 +19,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_histories_are_committed() -> None:
     names = {path.stem for path in HISTORIES}
     assert {"order_all_succeed", "order_partial_failure", "order_stuck_then_resolved"} <= names
+    assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -34,6 +34,7 @@ from tests.conftest import api_client, make_settings
 from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
+TASK_QUEUE = "billing-record"
 
 
 @dataclass
@@ -60,9 +61,9 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from tests.histories import order_scenarios
+    from tests.histories import order_scenarios, recurring_scenarios
 
-    return {**order_scenarios.SCENARIOS}
+    return {**order_scenarios.SCENARIOS, **recurring_scenarios.SCENARIOS}
 
 
 @asynccontextmanager
@@ -92,7 +93,7 @@ async def main() -> None:
         )
         async with env:
             await register_search_attributes(env.client)
-            settings = make_settings(url, "billing-record")
+            settings = make_settings(url, TASK_QUEUE)
             async with (
                 build_worker(env.client, engine, task_queue=settings.task_queue),
                 api_client(settings, engine, env.client) as api,
