@@ -4,9 +4,10 @@ transaction.
 
 Gapless numbers: the issuer's sequence row is locked first (the same row per-order invoices
 take), which also serialises every run that invoices for that issuer, so two runs never race
-for the same lines. Idempotency: each invoice carries (issuer, type, period, grouping key),
-unique in the schema; groups already invoiced are skipped before numbers are handed out, and
-lines are linked only where invoice_id is still NULL.
+for the same lines; numbers are handed out only to the invoices actually inserted.
+Idempotency: each invoice carries (issuer, type, period, grouping key), unique in the schema
+and the arbiter of the insert, so a group already invoiced makes nothing; lines are linked
+only where invoice_id is still NULL.
 """
 
 from __future__ import annotations
@@ -83,30 +84,19 @@ def invoice_staged_lines(
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
     payment_term, period, due_date, grouping_key.
     """
-    counts = conn.execute(
+    # 1. Insert one invoice per group not invoiced yet for this period; the unique index is
+    #    the arbiter, so a group already invoiced is skipped by the index itself. Numbers come
+    #    in step 2, once we know which invoices really were made.
+    made = conn.execute(
         text(
-            f"""
-            with numbering as (
-                select unnest(cast(:issuers as text[])) as issuer_id,
-                       unnest(cast(:lasts as bigint[])) as last_number
-            ),
-            groups as (
+            """
+            with groups as (
                 select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
                        invoice_group_number, bill_to_contact, payment_term, due_date,
-                       sum(amount) as subtotal, min(id) as first_line
+                       sum(amount) as subtotal
                 from run_lines
                 group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
                          invoice_group_number, bill_to_contact, payment_term, due_date
-            ),
-            fresh as (
-                select g.*, n.last_number + row_number() over (
-                           partition by g.issuer_id order by g.first_line) as seq
-                from groups g join numbering n using (issuer_id)
-                where not exists (
-                    select 1 from invoices i
-                    where i.issuer_id = g.issuer_id and i.type = :type
-                      and i.period = g.period and i.grouping_key = g.grouping_key
-                )
             ),
             inserted as (
                 insert into invoices (
@@ -114,10 +104,12 @@ def invoice_staged_lines(
                     subtotal, total, bill_to_contact, payment_term, due_date,
                     invoice_group_number, period, grouping_key
                 )
-                select {number_sql("seq")}, :type, 'verified', issuer_id, receiver_id, vendor_id,
-                       currency, subtotal, subtotal, bill_to_contact, payment_term, due_date,
-                       invoice_group_number, period, grouping_key
-                from fresh
+                select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
+                       receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
+                       payment_term, due_date, invoice_group_number, period, grouping_key
+                from groups
+                on conflict (issuer_id, type, period, grouping_key)
+                    where grouping_key is not null do nothing
                 returning id, issuer_id, period, grouping_key
             ),
             linked as (
@@ -135,36 +127,61 @@ def invoice_staged_lines(
                 from linked k, offers o
                 where s.id = k.subscription_id and s.renewal_order_number = k.order_number
                   and o.id = s.offer_id
-                returning s.renewal_order_number
+                returning 1
             ),
             closed as (
                 update orders set status = 'completed', completed_at = now()
-                where status = 'open' and order_number in (select order_number from linked)
-                returning 1
-            ),
-            counted as (
-                select issuer_id, count(*) as n from inserted group by issuer_id
-            ),
-            advanced as (
-                update invoice_number_sequences q set last_number = q.last_number + c.n
-                from counted c
-                where q.issuer_id = c.issuer_id and q.series = :series
+                where status = 'open'
+                  and order_number in (select order_number from linked where order_number is not null)
                 returning 1
             )
-            select (select count(*) from inserted) as invoices,
+            select coalesce((select array_agg(id) from inserted), '{}') as ids,
                    (select count(*) from linked) as lines,
-                   (select count(*) from renewed) + (select count(*) from closed)
-                   + (select count(*) from advanced) as side_effects
+                   (select count(*) from renewed) + (select count(*) from closed) as side_effects
+            """
+        ),
+        {"type": invoice_type},
+    ).one()
+    if not made.ids:
+        return Invoiced(invoices_created=0, lines_invoiced=made.lines)
+    # 2. Number the new invoices gaplessly after each issuer's last number, in the order of
+    #    their first line, and advance the sequences (locked by the caller) past them.
+    conn.execute(
+        text(
+            f"""
+            with numbering as (
+                select unnest(cast(:issuers as text[])) as issuer_id,
+                       unnest(cast(:lasts as bigint[])) as last_number
+            ),
+            ordered as (
+                select i.id, i.issuer_id, n.last_number + row_number() over (
+                           partition by i.issuer_id
+                           order by (select min(l.id) from billing_lines l
+                                     where l.invoice_id = i.id)) as seq
+                from invoices i join numbering n using (issuer_id)
+                where i.id = any(cast(:ids as uuid[]))
+            ),
+            numbered as (
+                update invoices i set number = {number_sql("o.seq")}
+                from ordered o where i.id = o.id
+                returning i.issuer_id
+            ),
+            counted as (
+                select issuer_id, count(*) as n from numbered group by issuer_id
+            )
+            update invoice_number_sequences q set last_number = q.last_number + c.n
+            from counted c
+            where q.issuer_id = c.issuer_id and q.series = :series
             """
         ),
         {
             "issuers": list(last_numbers),
             "lasts": list(last_numbers.values()),
-            "type": invoice_type,
+            "ids": list(made.ids),
             "series": SERIES,
         },
-    ).one()
-    return Invoiced(invoices_created=counts.invoices, lines_invoiced=counts.lines)
+    )
+    return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
 
 
 def add_progress(
