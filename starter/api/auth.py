@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -17,8 +17,9 @@ class Principal:
     name: str
 
 
-async def authenticate(request: Request) -> Principal:
-    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+async def authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="billing"'}
     if credentials is None:
         raise HTTPException(
