@@ -3,6 +3,7 @@ migrations applied to a fresh database, a Temporal dev server, a worker and the 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import uuid
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
@@ -134,6 +136,22 @@ async def time_skipping_api(
         api_client(settings, engine, time_skipping_env.client) as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="session")
+async def live_api_url(
+    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
+) -> AsyncIterator[str]:
+    """The API served over real HTTP on a free loopback port, for the CLI and the browser."""
+    app = create_app(AppContext(settings, engine, temporal_env.client))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn has no "started" event
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture
