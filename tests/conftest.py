@@ -4,29 +4,25 @@ migrations applied to a fresh database, a Temporal dev server, a worker and the 
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
-from billing.migrate import upgrade
+from billing.database import make_engine
 from billing.settings import Settings
 from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli, temporal_test_server
 from starter.temporal import register_search_attributes
+from tests.databases import fresh_database
 from tests.world import World, build_world
 from worker import build_worker
 from workflows import search_attributes
@@ -36,19 +32,8 @@ ADMIN_TOKEN = "test-admin-token"
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
-        Path(tempfile.mkdtemp(prefix="billing-test-")) / "pg"
-    )
-    name = f"billing_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
