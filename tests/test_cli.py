@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from temporalio.client import Client
-from typer.testing import CliRunner
 
-from starter.cli import app
-from tests.conftest import ADMIN_TOKEN
+from tests.cli import billing
 from tests.world import World, billed, report, submit
-
-
-async def billing(url: str, *args: str, token: str = ADMIN_TOKEN) -> tuple[int, str]:
-    env = {"BILLING_API_URL": url, "BILLING_TOKEN": token, "COLUMNS": "200"}
-    # The CLI is synchronous; run it off the loop that serves the API.
-    result = await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
-    return result.exit_code, result.output
 
 
 async def test_operator_records_a_missing_outcome_from_the_cli(
