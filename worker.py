@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from activities.orders import OrderActivities
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
-from starter.temporal import connect, register_search_attributes
+from starter.temporal import connect_when_ready, register_search_attributes
 from workflows.order import OrderWorkflow
 
 WORKFLOWS = [OrderWorkflow]
@@ -37,7 +37,7 @@ def build_worker(
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
     engine = make_engine(
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities

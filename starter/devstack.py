@@ -32,7 +32,7 @@ from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli
 from starter.client import BillingClient
-from starter.temporal import connect, register_search_attributes
+from starter.temporal import connect_when_ready, register_search_attributes
 from worker import build_worker
 
 DATA = Path(__file__).resolve().parent.parent / ".data"
@@ -92,7 +92,7 @@ def temporal_dev_server(port: int, ui_port: int) -> Iterator[str]:
 
 
 async def serve(settings: Settings, url: str, api_port: int) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
     engine = make_engine(url, pool_size=settings.max_concurrent_activities)
     worker = build_worker(
