@@ -95,7 +95,7 @@ class TaxSyncWorkflow:
                 self._state = State.tax_failed
                 self._publish(
                     f"**TaxFailed**: {self._reason} Waiting for an operator to retry "
-                    "(`billing summaries retry-tax` or POST …/tax-sync/retry)."
+                    "(`billing summaries retry-tax` or POST .../tax-sync/retry)."
                 )
                 await workflow.wait_condition(lambda: self._retry_requested)
                 continue
