@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 
 import httpx
 import pytest
@@ -13,9 +14,13 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
-from billing.contracts.summary_workflow import SummaryRequestProgress
+from billing.contracts.summary_invoices import SummaryRequestIn
+from billing.contracts.summary_workflow import SummaryRequestProgress, TaxSyncOptions
 from billing.schema import billing_lines, summary_invoice_lines, summary_requests
+from billing.settings import Settings
+from billing.store.summary_invoices import create_request
 from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
+from starter.summary_workflows import start_summary_request
 from tests.summary_world import (
     SummaryWorld,
     build_summary_world,
@@ -222,20 +227,38 @@ async def test_a_request_is_refused_while_the_feature_is_off(
 
 
 async def test_two_racing_requests_consolidate_each_line_once(
-    api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
+    api: httpx.AsyncClient,
+    temporal: Client,
+    sw: SummaryWorld,
+    engine: Engine,
+    settings: Settings,
 ) -> None:
     invoice_ids = [
         make_invoice(engine, sw, sw.seller, [(sw.c1, 1), (sw.c2, 1)]),
         make_invoice(engine, sw, sw.seller, [(sw.c2, 2)]),
         make_invoice(engine, sw, sw.seller, [(sw.c3, 3)]),
     ]
-    # Both are accepted before either consolidates: the database decides who gets the lines.
-    answers = await asyncio.gather(
-        request_summaries(api, sw.seller, invoice_ids),
-        request_summaries(api, sw.seller, invoice_ids),
+    # Both requests are accepted before either consolidates (two administrators clicking at
+    # once); then their workflows start together and the database decides who gets the lines.
+    body = SummaryRequestIn(
+        issuer_id=sw.seller, invoice_ids=invoice_ids, invoice_date=date(2026, 11, 30)
     )
-    assert [a["invoices_added"] for a in answers] == [3, 3]
-    made = [await created(temporal, a["request_id"]) for a in answers]
+    with engine.begin() as conn:
+        answers = [create_request(conn, body, "admin-1"), create_request(conn, body, "admin-2")]
+    assert [a.invoices_added for a in answers] == [3, 3]
+    await asyncio.gather(
+        *(
+            start_summary_request(
+                temporal,
+                a,
+                sw.seller,
+                task_queue=settings.task_queue,
+                tax=TaxSyncOptions(),
+            )
+            for a in answers
+        )
+    )
+    made = [await created(temporal, a.request_id) for a in answers]
 
     assert sorted(len(m) for m in made) == [0, 3]  # the loser finds every line taken
     with engine.connect() as conn:

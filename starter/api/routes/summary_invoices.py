@@ -14,6 +14,7 @@ from billing.contracts.summary_invoices import (
     SummaryRequestView,
 )
 from billing.contracts.summary_workflow import TaxSyncInput
+from billing.errors import NotFound
 from billing.store import summary_invoices as store
 from billing.store import tax_sync
 from billing.tax.configured import tax_sync_options
@@ -69,7 +70,9 @@ async def get_summary_request(
     """`status` and the seed's `message`: "Invoices are being created. Please wait." until
     the summaries are committed, then "Invoice creation is complete. ..."."""
     view = await ctx.transaction(store.get_request, request_id)
-    principal.ensure_acts_for(view.issuer_id)
+    if principal.partner_id not in (None, view.issuer_id):
+        # Another partner's request: as if it did not exist, like other partners' invoices.
+        raise NotFound(f"No summary request with id {request_id!r}.")
     if view.status is SummaryRequestStatus.in_progress:
         # Recorded but perhaps never started (the API died in between): starting is idempotent.
         await start_summary_request(
