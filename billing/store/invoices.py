@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import Invoice, InvoiceLine
@@ -64,37 +64,37 @@ def list_invoices(
     return Page[Invoice](items=_with_lines(conn, rows), next_cursor=next_cursor)
 
 
+def _line(line: Any) -> InvoiceLine:
+    return InvoiceLine(
+        item_id=line["item_id"],
+        offer_id=line["offer_id"],
+        quantity=line["quantity"],
+        unit_price=line["unit_price"],
+        amount=line["amount"],
+    )
+
+
 def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
     lines: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
     ids = [row["id"] for row in rows]
     if ids:
-        # A summary invoice's lines are the billing lines it consolidated.
-        owner = func.coalesce(
-            summary_invoice_lines.c.summary_invoice_id, billing_lines.c.invoice_id
-        )
         for line in conn.execute(
-            select(billing_lines, owner.label("owner"))
-            .outerjoin(
+            select(billing_lines)
+            .where(billing_lines.c.invoice_id.in_(ids))
+            .order_by(billing_lines.c.invoice_id, billing_lines.c.id)
+        ).mappings():
+            lines[line["invoice_id"]].append(_line(line))
+        # A summary invoice's lines are the billing lines it consolidated.
+        for line in conn.execute(
+            select(billing_lines, summary_invoice_lines.c.summary_invoice_id)
+            .join(
                 summary_invoice_lines,
                 summary_invoice_lines.c.billing_line_id == billing_lines.c.id,
             )
-            .where(
-                billing_lines.c.invoice_id.in_(ids)
-                | summary_invoice_lines.c.summary_invoice_id.in_(ids)
-            )
-            .order_by(billing_lines.c.id)
+            .where(summary_invoice_lines.c.summary_invoice_id.in_(ids))
+            .order_by(summary_invoice_lines.c.summary_invoice_id, billing_lines.c.id)
         ).mappings():
-            # A consolidated line belongs to both its source and its summary when both are here.
-            for invoice_id in {line["invoice_id"], line["owner"]} & set(ids):
-                lines[invoice_id].append(
-                    InvoiceLine(
-                        item_id=line["item_id"],
-                        offer_id=line["offer_id"],
-                        quantity=line["quantity"],
-                        unit_price=line["unit_price"],
-                        amount=line["amount"],
-                    )
-                )
+            lines[line["summary_invoice_id"]].append(_line(line))
     markers = summary_markers(conn, ids)
     return [
         Invoice(
