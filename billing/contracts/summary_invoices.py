@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from billing.contracts.common import Identifier, Strict
 from billing.vocabulary import SkipReason, SummaryInvoiceState, SummaryRequestStatus
@@ -15,7 +16,9 @@ MAX_INVOICES_PER_REQUEST = 20_000
 
 class SummaryRequestIn(Strict):
     issuer_id: Identifier
-    invoice_ids: list[str] = Field(min_length=1, max_length=MAX_INVOICES_PER_REQUEST)
+    invoice_ids: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        min_length=1, max_length=MAX_INVOICES_PER_REQUEST
+    )
     invoice_date: date = Field(description="The summary invoices' date, as the user chose it.")
 
     @field_validator("invoice_ids")
