@@ -14,23 +14,46 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.orders import OrderActivities
+from activities.summary_invoices import SummaryActivities
+from activities.tax_sync import TaxSyncActivities
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
+from billing.tax.builtin import BuiltinTaxProvider
+from billing.tax.configured import tax_provider as configured_tax_provider
+from billing.tax.provider import TaxProvider
 from starter.temporal import connect_when_ready, register_search_attributes
 from workflows.order import OrderWorkflow
+from workflows.summary_request import SummaryRequestWorkflow
+from workflows.tax_sync import TaxSyncWorkflow
 
-WORKFLOWS = [OrderWorkflow]
+WORKFLOWS = [OrderWorkflow, SummaryRequestWorkflow, TaxSyncWorkflow]
 
 
 def build_worker(
-    client: Client, engine: Engine, *, task_queue: str, max_concurrent_activities: int = 16
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    max_concurrent_activities: int = 16,
+    tax_provider: TaxProvider | None = None,
 ) -> Worker:
     orders = OrderActivities(engine)
+    summaries = SummaryActivities(engine, client)
+    tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[orders.bill_order, orders.mark_order_stuck],
+        activities=[
+            orders.bill_order,
+            orders.mark_order_stuck,
+            summaries.consolidate_summary_request,
+            summaries.start_tax_syncs,
+            tax.begin_tax_sync,
+            tax.calculate_tax,
+            tax.complete_tax_sync,
+            tax.fail_tax_sync,
+        ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
     )
@@ -47,6 +70,7 @@ async def run(settings: Settings) -> None:
         engine,
         task_queue=settings.task_queue,
         max_concurrent_activities=settings.max_concurrent_activities,
+        tax_provider=configured_tax_provider(settings),
     )
     logging.info("worker polling task queue %r", settings.task_queue)
     await worker.run()

@@ -9,5 +9,8 @@ ORDER_NUMBER = SearchAttributeKey.for_keyword("OrderNumber")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 BILLING_STATE = SearchAttributeKey.for_keyword("BillingState")
 PENDING_ITEMS = SearchAttributeKey.for_int("PendingItems")
+# Summary invoices: the issuer of a request, the code of a summary invoice in tax sync.
+ISSUER_ID = SearchAttributeKey.for_keyword("IssuerId")
+INVOICE_CODE = SearchAttributeKey.for_keyword("InvoiceCode")
 
-ALL = (ORDER_NUMBER, CUSTOMER_ID, BILLING_STATE, PENDING_ITEMS)
+ALL = (ORDER_NUMBER, CUSTOMER_ID, BILLING_STATE, PENDING_ITEMS, ISSUER_ID, INVOICE_CODE)

@@ -27,12 +27,18 @@ class Invoice(BaseModel):
     issuer_id: str
     receiver_id: str | None
     order_number: str | None
-    currency: str
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
+    # Null only on a summary invoice that holds several currencies (see /v1/summary-invoices).
+    currency: str | None
+    subtotal: Decimal | None
+    tax: Decimal | None
+    total: Decimal | None
     issued_at: datetime
     lines: list[InvoiceLine]
+    summary_invoice: str | None = Field(
+        default=None,
+        description="`Created (<code>)` when consolidated into one summary invoice, "
+        "`Multiple Created` when into several, null when not consolidated.",
+    )
 
 
 class BillingLine(BaseModel):

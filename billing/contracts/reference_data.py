@@ -6,12 +6,16 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from billing.contracts.common import CurrencyCode, Identifier, Strict
+from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
 from billing.vocabulary import BillingType, PartnerLevel
 
 
 class PartnerSettings(Strict):
     invoice_per_order: bool = False
+    summary_invoices: bool = Field(
+        default=False,
+        description="Seed 001's 'Activate the Invoices tab': may consolidate summary invoices.",
+    )
 
 
 class PartnerIn(Strict):
@@ -19,6 +23,9 @@ class PartnerIn(Strict):
     level: PartnerLevel
     parent_id: Identifier | None = None
     currency: CurrencyCode
+    country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-2; summary invoices are taxed by it."
+    )
     settings: PartnerSettings = PartnerSettings()
 
 

@@ -49,6 +49,8 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
         "parent_id": body.parent_id,
         "currency": body.currency,
         "invoice_per_order": body.settings.invoice_per_order,
+        "summary_invoices": body.settings.summary_invoices,
+        "country": body.country,
     }
     conn.execute(
         insert(partners)
@@ -70,7 +72,10 @@ def get_partner(conn: Connection, partner_id: str) -> Partner:
         level=row["level"],
         parent_id=row["parent_id"],
         currency=row["currency"],
-        settings=PartnerSettings(invoice_per_order=row["invoice_per_order"]),
+        country=row["country"],
+        settings=PartnerSettings(
+            invoice_per_order=row["invoice_per_order"], summary_invoices=row["summary_invoices"]
+        ),
     )
 
 

@@ -55,9 +55,9 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from tests.histories import order_scenarios
+    from tests.histories import order_scenarios, summary_scenarios
 
-    return {**order_scenarios.SCENARIOS}
+    return {**order_scenarios.SCENARIOS, **summary_scenarios.SCENARIOS}
 
 
 async def main() -> None:
