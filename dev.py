@@ -43,8 +43,12 @@ def ensure_environment() -> None:
         stamp.write_text(digest)
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], *, last: bool = True) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if last and os.name == "posix":
+        # Become the command, so Ctrl-C and SIGTERM reach it directly and it can stop cleanly.
+        os.chdir(ROOT)
+        os.execve(argv[0], argv, env)
     return subprocess.call(argv, cwd=ROOT, env=env)
 
 
@@ -60,7 +64,7 @@ def main() -> int:
     if command == "test":
         return run([py, "-m", "pytest", *args])
     if command == "lint":
-        return run([py, "-m", "ruff", "check", "."]) or run([py, "-m", "mypy"])
+        return run([py, "-m", "ruff", "check", "."], last=False) or run([py, "-m", "mypy"])
     if command == "bench":
         if not args:
             names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")

@@ -15,9 +15,14 @@ from temporalio.worker import Worker
 
 from activities.billing_runs import BillingRunActivities
 from activities.orders import OrderActivities
+from activities.summary_invoices import SummaryActivities
+from activities.tax_sync import TaxSyncActivities
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
-from starter.temporal import connect
+from billing.tax.builtin import BuiltinTaxProvider
+from billing.tax.configured import tax_provider as configured_tax_provider
+from billing.tax.provider import TaxProvider
+from starter.temporal import connect_when_ready, register_search_attributes
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,
@@ -25,9 +30,13 @@ from workflows.billing_runs import (
     MonthEndWorkflow,
 )
 from workflows.order import OrderWorkflow
+from workflows.summary_request import SummaryRequestWorkflow
+from workflows.tax_sync import TaxSyncWorkflow
 
 WORKFLOWS = [
     OrderWorkflow,
+    SummaryRequestWorkflow,
+    TaxSyncWorkflow,
     BillingRunWorkflow,
     ConsolidationWorkflow,
     MonthEndWorkflow,
@@ -36,10 +45,17 @@ WORKFLOWS = [
 
 
 def build_worker(
-    client: Client, engine: Engine, *, task_queue: str, max_concurrent_activities: int = 16
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    max_concurrent_activities: int = 16,
+    tax_provider: TaxProvider | None = None,
 ) -> Worker:
     orders = OrderActivities(engine)
     runs = BillingRunActivities(engine)
+    summaries = SummaryActivities(engine, client)
+    tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     return Worker(
         client,
         task_queue=task_queue,
@@ -53,6 +69,12 @@ def build_worker(
             runs.consolidate_pages,
             runs.finish_billing_run,
             runs.issuers_to_bill,
+            summaries.consolidate_summary_request,
+            summaries.start_tax_syncs,
+            tax.begin_tax_sync,
+            tax.calculate_tax,
+            tax.complete_tax_sync,
+            tax.fail_tax_sync,
         ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
@@ -60,7 +82,8 @@ def build_worker(
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
+    await register_search_attributes(client)
     engine = make_engine(
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
     )
@@ -69,6 +92,7 @@ async def run(settings: Settings) -> None:
         engine,
         task_queue=settings.task_queue,
         max_concurrent_activities=settings.max_concurrent_activities,
+        tax_provider=configured_tax_provider(settings),
     )
     logging.info("worker polling task queue %r", settings.task_queue)
     await worker.run()

@@ -23,3 +23,13 @@ class Conflict(BillingError):
 
 class InvalidRequest(BillingError):
     title = "Invalid request"
+
+
+class Forbidden(BillingError):
+    """The caller is known but may not act on this partner's data."""
+
+    title = "Forbidden"
+
+
+class FeatureNotEnabled(Conflict):
+    title = "Feature not enabled"

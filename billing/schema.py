@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -63,6 +64,10 @@ partners = Table(
     Column("parent_id", Text, ForeignKey("partners.id"), nullable=True),
     Column("currency", Currency, nullable=False),
     Column("invoice_per_order", Boolean, nullable=False, server_default=text("false")),
+    # Seed 001's "Activate the Invoices tab": may this partner consolidate summary invoices?
+    Column("summary_invoices", Boolean, nullable=False, server_default=text("false")),
+    # ISO 3166-1 alpha-2; the tax provider taxes a summary by its receiver's country.
+    Column("country", String(2), nullable=True),
     *_timestamps(),
     # Recurring billing (issue 4). As a receiver: its defaults for grouping and its credit terms.
     Column("bill_to_contact", Text, nullable=True),
@@ -198,10 +203,11 @@ invoices = Table(
     Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
     Column("receiver_id", Text, ForeignKey("partners.id"), nullable=True),
     Column("order_number", Text, ForeignKey("orders.order_number"), nullable=True),
-    Column("currency", Currency, nullable=False),
-    Column("subtotal", Money, nullable=False),
+    # Null only on a summary invoice holding several currencies (see amounts_unless_summary).
+    Column("currency", Currency, nullable=True),
+    Column("subtotal", Money, nullable=True),
     Column("tax", Money, nullable=False, server_default=text("0")),
-    Column("total", Money, nullable=False),
+    Column("total", Money, nullable=True),
     Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("bill_to_contact", Text, nullable=True),
@@ -346,3 +352,128 @@ billing_runs = Table(
     CheckConstraint("kind in ('month_end', 'consolidation')", name="kind"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
+# --- Summary invoices (seed 001) -------------------------------------------------------------
+# A summary invoice is an `invoices` row of type 'summary' (so the receiver finds it among its
+# incoming invoices), one per receiver and request. Its currency and amounts are null when it
+# holds several currencies: those live per currency in summary_invoice_totals, never converted.
+# Allow that for summaries only.
+CheckConstraint(
+    "type = 'summary' or (currency is not null and subtotal is not null and total is not null)",
+    name="amounts_unless_summary",
+    table=invoices,
+)
+
+summary_requests = Table(
+    "summary_requests",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'in_progress'")),
+    Column("requested_by", Text, nullable=False),
+    Column("invoices_added", Integer, nullable=False),
+    # [{invoice_id, reason, detail}] as answered to the administrator.
+    Column("invoices_skipped", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status in ('in_progress', 'complete')", name="status"),
+)
+Index(
+    "ix_summary_requests_issuer_created",
+    summary_requests.c.issuer_id,
+    summary_requests.c.created_at,
+)
+
+summary_request_invoices = Table(
+    "summary_request_invoices",
+    metadata,
+    # The invoices a request accepted; the workflow's activity reads them set-based from here,
+    # so a request of 10,000 invoices never travels through workflow history.
+    Column("request_id", UUID(as_uuid=True), ForeignKey("summary_requests.id"), nullable=False),
+    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=False),
+    PrimaryKeyConstraint("request_id", "invoice_id"),
+)
+
+summary_invoices = Table(
+    "summary_invoices",
+    metadata,
+    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), primary_key=True),
+    Column("request_id", UUID(as_uuid=True), ForeignKey("summary_requests.id"), nullable=False),
+    Column("receiver_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    # The tax-sync state, kept apart from the invoice's status (Lago's lesson).
+    Column("state", Text, nullable=False, server_default=text("'New'")),
+    Column("reference_code", Text, nullable=True),
+    Column("tax_failure_reason", Text, nullable=True),
+    Column("tax_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("pdf", LargeBinary, nullable=True),
+    Column("state_changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # One summary per receiver and request: a rerun of the consolidation writes nothing new.
+    UniqueConstraint("request_id", "receiver_id"),
+    CheckConstraint("state in ('New', 'TaxInProgress', 'TaxCompleted', 'TaxFailed')", name="state"),
+    CheckConstraint("state <> 'TaxCompleted' or reference_code is not null", name="reference"),
+)
+Index("ix_summary_invoices_state", summary_invoices.c.state)
+
+summary_invoice_lines = Table(
+    "summary_invoice_lines",
+    metadata,
+    # The primary key is the rule "no billing line is ever consolidated twice", in the database:
+    # two racing requests cannot both insert the same line.
+    Column("billing_line_id", BigInteger, ForeignKey("billing_lines.id"), primary_key=True),
+    Column(
+        "summary_invoice_id",
+        UUID(as_uuid=True),
+        ForeignKey("summary_invoices.invoice_id"),
+        nullable=False,
+    ),
+    Column("source_invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=False),
+)
+Index("ix_summary_invoice_lines_summary", summary_invoice_lines.c.summary_invoice_id)
+Index("ix_summary_invoice_lines_source", summary_invoice_lines.c.source_invoice_id)
+
+summary_invoice_totals = Table(
+    "summary_invoice_totals",
+    metadata,
+    Column(
+        "summary_invoice_id",
+        UUID(as_uuid=True),
+        ForeignKey("summary_invoices.invoice_id"),
+        nullable=False,
+    ),
+    Column("currency", Currency, nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("tax", Money, nullable=False, server_default=text("0")),
+    Column("total", Money, nullable=False),
+    PrimaryKeyConstraint("summary_invoice_id", "currency"),
+)
+
+tax_documents = Table(
+    "tax_documents",
+    metadata,
+    # Our record of the provider's document: exactly one per summary invoice (the primary key),
+    # whose code is the summary invoice id, so retries adjust it instead of adding another.
+    Column(
+        "summary_invoice_id",
+        UUID(as_uuid=True),
+        ForeignKey("summary_invoices.invoice_id"),
+        primary_key=True,
+    ),
+    Column("provider", Text, nullable=False),
+    Column("document_code", Text, nullable=False, unique=True),
+    Column("reference_code", Text, nullable=False),
+    Column("committed", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+partner_tokens = Table(
+    "partner_tokens",
+    metadata,
+    # Only the SHA-256 of a token is stored; the token itself is shown once, when issued.
+    Column("token_hash", Text, primary_key=True),
+    Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)

@@ -23,6 +23,22 @@ class Settings(BaseSettings):
     order_stuck_after: timedelta = Field(default=timedelta(hours=24), alias="ORDER_STUCK_AFTER")
     # Threads (and pooled database connections) for activities on one worker.
     max_concurrent_activities: int = Field(default=16, alias="BILLING_MAX_CONCURRENT_ACTIVITIES")
+    # Summary invoices' tax integration: `builtin` (rate table) or `avatax` (AVATAX_* below).
+    tax_provider: str = Field(default="builtin", alias="TAX_PROVIDER")
+    avatax_url: str = Field(default="", alias="AVATAX_URL")
+    avatax_account_id: str = Field(default="", alias="AVATAX_ACCOUNT_ID")
+    avatax_license_key: str = Field(default="", alias="AVATAX_LICENSE_KEY")
+    # Faults of the built-in provider, for demos (per document; see billing.tax.builtin).
+    builtin_tax_timeouts: int = Field(default=0, alias="BUILTIN_TAX_TIMEOUTS")
+    builtin_tax_timeout_seconds: float = Field(default=0.0, alias="BUILTIN_TAX_TIMEOUT_SECONDS")
+    builtin_tax_transient_failures: int = Field(default=0, alias="BUILTIN_TAX_TRANSIENT_FAILURES")
+    builtin_tax_permanent_failures: int = Field(default=0, alias="BUILTIN_TAX_PERMANENT_FAILURES")
+    # How a tax sync calls the provider: per-call timeout, backoff, attempts before TaxFailed.
+    tax_call_timeout: timedelta = Field(default=timedelta(seconds=30), alias="TAX_CALL_TIMEOUT")
+    tax_retry_initial_interval: timedelta = Field(
+        default=timedelta(seconds=1), alias="TAX_RETRY_INITIAL_INTERVAL"
+    )
+    tax_max_attempts: int = Field(default=8, alias="TAX_MAX_ATTEMPTS")
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,7 @@ class InvoiceType(StrEnum):
     per_order = "per_order"
     periodic = "periodic"  # the month-end run
     consolidated = "consolidated"  # billing-day consolidation
+    summary = "summary"
 
 
 class InvoiceStatus(StrEnum):
@@ -107,3 +108,24 @@ class RunStatus(StrEnum):
     running = "running"
     completed = "completed"
     failed = "failed"
+class SummaryInvoiceState(StrEnum):
+    """A summary invoice's tax-sync state, worded as seed 001 shows it."""
+
+    new = "New"
+    tax_in_progress = "TaxInProgress"
+    tax_completed = "TaxCompleted"
+    tax_failed = "TaxFailed"
+
+
+class SummaryRequestStatus(StrEnum):
+    in_progress = "in_progress"
+    complete = "complete"
+
+
+class SkipReason(StrEnum):
+    """Why a selected invoice is left out of a summary-invoice request."""
+
+    already_consolidated = "already_consolidated"
+    wrong_issuer = "wrong_issuer"
+    not_found = "not_found"
+    not_consolidable = "not_consolidable"

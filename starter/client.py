@@ -30,6 +30,14 @@ class BillingClient:
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def get_bytes(self, path: str) -> bytes:
+        """A binary resource (a PDF)."""
+        return self._send("GET", path).content
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
@@ -44,7 +52,7 @@ class BillingClient:
                 problem.get("title", response.reason_phrase),
                 problem.get("detail", response.text[:500]),
             )
-        return response.json() if response.content else None
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

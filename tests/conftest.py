@@ -3,28 +3,26 @@ migrations applied to a fresh database, a Temporal dev server, a worker and the 
 
 from __future__ import annotations
 
-import os
-import tempfile
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+import uvicorn
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
-from billing.migrate import upgrade
+from billing.database import make_engine
 from billing.settings import Settings
 from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli, temporal_test_server
 from starter.temporal import register_search_attributes
+from tests.databases import fresh_database
 from tests.world import World, build_world
 from worker import build_worker
 from workflows import search_attributes
@@ -34,19 +32,8 @@ ADMIN_TOKEN = "test-admin-token"
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
-        Path(tempfile.mkdtemp(prefix="billing-test-")) / "pg"
-    )
-    name = f"billing_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +121,22 @@ async def time_skipping_api(
         api_client(settings, engine, time_skipping_env.client) as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="session")
+async def live_api_url(
+    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
+) -> AsyncIterator[str]:
+    """The API served over real HTTP on a free loopback port, for the CLI and the browser."""
+    app = create_app(AppContext(settings, engine, temporal_env.client))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn has no "started" event
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from billing.schema import audit_log
 from billing.settings import Settings
 from billing.store.orders import record_outcome
 from billing.vocabulary import Outcome
+from tests.cli import billing
 from tests.conftest import api_client, make_settings
 from tests.world import World, billed, build_world, invoices_of, report, submit
 from workflows import search_attributes as sa
@@ -109,10 +110,16 @@ async def test_a_lost_signal_is_caught_up_when_the_order_is_found_stuck(
     assert (await api.get(f"/v1/orders/{number}")).json()["status"] == "completed"
 
 
-async def test_stuck_orders_are_searchable_in_temporal_visibility(
-    temporal: Client, engine: Engine, database_url: str, world: World, settings: Settings
+async def test_stuck_orders_are_searchable_in_temporal_visibility_and_listed_by_the_cli(
+    temporal: Client,
+    engine: Engine,
+    database_url: str,
+    world: World,
+    settings: Settings,
+    live_api_url: str,
 ) -> None:
-    """On the dev server (what operators run), `BillingState = 'Stuck'` finds the order."""
+    """On the dev server (what operators run), `BillingState = 'Stuck'` finds the order, and
+    `billing orders stuck` lists it with its pending items."""
     quick = make_settings(database_url, settings.task_queue, stuck_after=timedelta(seconds=1))
     async with api_client(quick, engine, temporal) as api:
         number = world.order_number("VIS")
@@ -125,6 +132,8 @@ async def test_stuck_orders_are_searchable_in_temporal_visibility(
                 break
             await asyncio.sleep(0.1)
         assert found == [workflow_id(number)]
+        code, output = await billing(live_api_url, "orders", "stuck", "--issuer", world.seller)
+        assert code == 0 and number in output and "data" in output
         await report(api, number, "data", "failed", reason="out of stock")
         result = await billed(temporal, number)
         assert result.invoice_id is None and result.failed_items == ["data"]

@@ -30,10 +30,11 @@ class Invoice(BaseModel):
     issuer_id: str
     receiver_id: str | None
     order_number: str | None
-    currency: str
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
+    # Null only on a summary invoice that holds several currencies (see /v1/summary-invoices).
+    currency: str | None
+    subtotal: Decimal | None
+    tax: Decimal | None
+    total: Decimal | None
     issued_at: datetime
     lines: list[InvoiceLine]
     bill_to_contact: str | None = None
@@ -43,6 +44,11 @@ class Invoice(BaseModel):
     vendor_id: str | None = Field(default=None, description="Per-vendor grouping only.")
     period: str | None = Field(
         default=None, description="Month-end: YYYY-MM; consolidated: the billing date."
+    )
+    summary_invoice: str | None = Field(
+        default=None,
+        description="`Created (<code>)` when consolidated into one summary invoice, "
+        "`Multiple Created` when into several, null when not consolidated.",
     )
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from billing.contracts.common import CurrencyCode, Identifier, Strict
+from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
 from billing.vocabulary import (
     BillingType,
     InvoiceGrouping,
@@ -39,6 +39,10 @@ class PartnerSettings(Strict):
         "payment term, currency) or `vendor` (one invoice per vendor and period).",
     )
     consolidation: ConsolidationSettings = ConsolidationSettings()
+    summary_invoices: bool = Field(
+        default=False,
+        description="Seed 001's 'Activate the Invoices tab': may consolidate summary invoices.",
+    )
 
 
 class PartnerIn(Strict):
@@ -46,6 +50,9 @@ class PartnerIn(Strict):
     level: PartnerLevel
     parent_id: Identifier | None = None
     currency: CurrencyCode
+    country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-2; summary invoices are taxed by it."
+    )
     settings: PartnerSettings = PartnerSettings()
     # As a receiver: defaults for invoice grouping, and credit terms (seeds 002, 003).
     bill_to_contact: str | None = Field(default=None, min_length=1, max_length=200)

@@ -11,8 +11,9 @@ from sqlalchemy import Connection, select
 from billing.contracts.common import Page
 from billing.contracts.invoices import Invoice, InvoiceLine
 from billing.errors import NotFound
-from billing.schema import billing_lines, invoices
+from billing.schema import billing_lines, invoices, summary_invoice_lines
 from billing.store.pagination import keyset_page
+from billing.summary_invoices import summary_marker
 
 
 def parse_uuid(value: str, what: str) -> uuid.UUID:
@@ -22,12 +23,18 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
         raise NotFound(f"No {what} with id {value!r}.") from None
 
 
-def get_invoice(conn: Connection, invoice_id: str) -> Invoice:
-    row = (
-        conn.execute(select(invoices).where(invoices.c.id == parse_uuid(invoice_id, "invoice")))
-        .mappings()
-        .first()
+def _visible(query: Any, visible_to: str | None) -> Any:
+    """A partner sees the invoices it issued (outgoing) or received (incoming)."""
+    if visible_to is None:
+        return query
+    return query.where(
+        (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
     )
+
+
+def get_invoice(conn: Connection, invoice_id: str, *, visible_to: str | None = None) -> Invoice:
+    query = select(invoices).where(invoices.c.id == parse_uuid(invoice_id, "invoice"))
+    row = conn.execute(_visible(query, visible_to)).mappings().first()
     if row is None:
         raise NotFound(f"No invoice with id {invoice_id!r}.")
     return _with_lines(conn, [row])[0]
@@ -40,10 +47,11 @@ def list_invoices(
     issuer_id: str | None = None,
     receiver_id: str | None = None,
     type: str | None = None,
+    visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Invoice]:
-    query = select(invoices)
+    query = _visible(select(invoices), visible_to)
     for column, value in (
         (invoices.c.order_number, order_number),
         (invoices.c.issuer_id, issuer_id),
@@ -58,6 +66,19 @@ def list_invoices(
     return Page[Invoice](items=_with_lines(conn, rows), next_cursor=next_cursor)
 
 
+def _line(line: Any) -> InvoiceLine:
+    return InvoiceLine(
+        item_id=line["item_id"],
+        offer_id=line["offer_id"],
+        quantity=line["quantity"],
+        unit_price=line["unit_price"],
+        amount=line["amount"],
+        subscription_id=str(line["subscription_id"]) if line["subscription_id"] else None,
+        receiver_id=line["receiver_id"],
+        order_number=line["order_number"],
+    )
+
+
 def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
     lines: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
     ids = [row["id"] for row in rows]
@@ -67,20 +88,19 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             .where(billing_lines.c.invoice_id.in_(ids))
             .order_by(billing_lines.c.invoice_id, billing_lines.c.id)
         ).mappings():
-            lines[line["invoice_id"]].append(
-                InvoiceLine(
-                    item_id=line["item_id"],
-                    offer_id=line["offer_id"],
-                    quantity=line["quantity"],
-                    unit_price=line["unit_price"],
-                    amount=line["amount"],
-                    subscription_id=str(line["subscription_id"])
-                    if line["subscription_id"]
-                    else None,
-                    receiver_id=line["receiver_id"],
-                    order_number=line["order_number"],
-                )
+            lines[line["invoice_id"]].append(_line(line))
+        # A summary invoice's lines are the billing lines it consolidated.
+        for line in conn.execute(
+            select(billing_lines, summary_invoice_lines.c.summary_invoice_id)
+            .join(
+                summary_invoice_lines,
+                summary_invoice_lines.c.billing_line_id == billing_lines.c.id,
             )
+            .where(summary_invoice_lines.c.summary_invoice_id.in_(ids))
+            .order_by(summary_invoice_lines.c.summary_invoice_id, billing_lines.c.id)
+        ).mappings():
+            lines[line["summary_invoice_id"]].append(_line(line))
+    markers = summary_markers(conn, ids)
     return [
         Invoice(
             id=str(row["id"]),
@@ -92,7 +112,8 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             order_number=row["order_number"],
             currency=row["currency"],
             subtotal=row["subtotal"],
-            tax=row["tax"],
+            # A summary in several currencies has no single tax figure: see its totals.
+            tax=row["tax"] if row["currency"] is not None else None,
             total=row["total"],
             issued_at=row["issued_at"],
             lines=lines[row["id"]],
@@ -102,6 +123,25 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             invoice_group_number=row["invoice_group_number"],
             vendor_id=row["vendor_id"],
             period=row["period"],
+            summary_invoice=markers.get(row["id"]),
         )
         for row in rows
     ]
+
+
+def summary_markers(conn: Connection, source_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each consolidated source invoice's `Created (<code>)` or `Multiple Created` (seed 001)."""
+    codes: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if source_ids:
+        for source_id, code in conn.execute(
+            select(summary_invoice_lines.c.source_invoice_id, invoices.c.number)
+            .join(invoices, invoices.c.id == summary_invoice_lines.c.summary_invoice_id)
+            .where(summary_invoice_lines.c.source_invoice_id.in_(source_ids))
+            .distinct()
+        ):
+            codes[source_id].append(code)
+    return {
+        source_id: marker
+        for source_id, found in codes.items()
+        if (marker := summary_marker(found)) is not None
+    }

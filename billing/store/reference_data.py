@@ -63,6 +63,8 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
         "consolidation_days_before": consolidation.days_before_billing_day,
         "consolidation_include_overusage": consolidation.include_overusage,
         "consolidation_include_domain_ssl": consolidation.include_domain_ssl_renewals,
+        "summary_invoices": body.settings.summary_invoices,
+        "country": body.country,
     }
     conn.execute(
         insert(partners)
@@ -115,8 +117,10 @@ def get_partner(conn: Connection, partner_id: str) -> Partner:
         level=row["level"],
         parent_id=row["parent_id"],
         currency=row["currency"],
+        country=row["country"],
         settings=PartnerSettings(
             invoice_per_order=row["invoice_per_order"],
+            summary_invoices=row["summary_invoices"],
             grouping=row["invoice_grouping"],
             consolidation=ConsolidationSettings(
                 enabled=row["consolidation_enabled"],

@@ -14,9 +14,16 @@ from fastapi import Depends, FastAPI
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
 from starter.api import problems
-from starter.api.auth import authenticate
+from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
-from starter.api.routes import billing_runs, invoicing, orders, reference_data
+from starter.api.routes import (
+    billing_runs,
+    invoicing,
+    orders,
+    partner_tokens,
+    reference_data,
+    summary_invoices,
+)
 from starter.temporal import connect
 
 DESCRIPTION = """
@@ -51,7 +58,12 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.state.context = context
     problems.install(app)
     secured = [Depends(authenticate)]
-    for module in (reference_data, orders, invoicing, billing_runs):
+    # Partner tokens see only their own data; the routes that do not scope by partner yet stay
+    # the administrator's.
+    admin_only = [Depends(require_admin)]
+    for module in (reference_data, orders, partner_tokens, billing_runs):
+        app.include_router(module.router, dependencies=admin_only)
+    for module in (invoicing, summary_invoices):
         app.include_router(module.router, dependencies=secured)
 
     @app.get("/healthz", tags=["operations"])

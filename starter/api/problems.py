@@ -11,11 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
+from billing.errors import BillingError, Conflict, Forbidden, InvalidRequest, NotFound
 
 PROBLEM_JSON = "application/problem+json"
 
-_STATUS = {NotFound: 404, Conflict: 409, InvalidRequest: 422}
+_STATUS = {NotFound: 404, Conflict: 409, InvalidRequest: 422, Forbidden: 403}
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:

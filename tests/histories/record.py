@@ -11,26 +11,21 @@ workflow's commands; never to make a failing replay pass without understanding w
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
-from billing.migrate import upgrade
+from billing.database import make_engine
 from starter.binaries import temporal_test_server
 from starter.temporal import register_search_attributes
 from tests.conftest import api_client, make_settings
+from tests.databases import fresh_database
 from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
@@ -61,32 +56,17 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from tests.histories import order_scenarios, recurring_scenarios
+    from tests.histories import order_scenarios, recurring_scenarios, summary_scenarios
 
-    return {**order_scenarios.SCENARIOS, **recurring_scenarios.SCENARIOS}
-
-
-@asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
-        Path(tempfile.mkdtemp(prefix="billing-record-")) / "pg"
-    )
-    name = f"billing_record_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
+    return {
+        **order_scenarios.SCENARIOS,
+        **summary_scenarios.SCENARIOS,
+        **recurring_scenarios.SCENARIOS,
+    }
 
 
 async def main() -> None:
-    async with fresh_database() as url:
+    with fresh_database("billing_record") as url:
         engine = make_engine(url)
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter

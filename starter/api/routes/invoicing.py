@@ -9,9 +9,12 @@ from billing.contracts.invoices import BillingLine, Invoice, Subscription, Subsc
 from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
 from billing.vocabulary import InvoiceType
+from starter.api.auth import Principal, authenticate, require_admin
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["invoicing"])
+# Subscriptions are not scoped by partner yet: the administrator's.
+_admin = [Depends(require_admin)]
 
 
 @router.get("/invoices", response_model=Page[Invoice])
@@ -22,22 +25,30 @@ async def list_invoices(
     type: InvoiceType | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    principal: Principal = Depends(authenticate),
     ctx: AppContext = Depends(get_context),
 ) -> Page[Invoice]:
+    """Outgoing (`issuer_id`) and incoming (`receiver_id`) invoices, summary invoices included.
+    A partner's token sees only invoices it issued or received."""
     return await ctx.transaction(
         invoices.list_invoices,
         order_number=order_number,
         issuer_id=issuer_id,
         receiver_id=receiver_id,
         type=type.value if type else None,
+        visible_to=principal.visible_to,
         cursor=cursor,
         limit=limit,
     )
 
 
 @router.get("/invoices/{invoice_id}", response_model=Invoice)
-async def get_invoice(invoice_id: str, ctx: AppContext = Depends(get_context)) -> Invoice:
-    return await ctx.transaction(invoices.get_invoice, invoice_id)
+async def get_invoice(
+    invoice_id: str,
+    principal: Principal = Depends(authenticate),
+    ctx: AppContext = Depends(get_context),
+) -> Invoice:
+    return await ctx.transaction(invoices.get_invoice, invoice_id, visible_to=principal.visible_to)
 
 
 @router.get("/billings", response_model=Page[BillingLine])
@@ -47,10 +58,14 @@ async def list_billings(
     sort: BillingSort = "created_at",
     cursor: str | None = None,
     limit: int | None = None,
+    principal: Principal = Depends(authenticate),
     ctx: AppContext = Depends(get_context),
 ) -> Page[BillingLine]:
     """Outgoing billing lines. `q` searches order numbers (substring, any case);
-    `sort=order_number` or `-order_number` sorts by them."""
+    `sort=order_number` or `-order_number` sorts by them. A partner's token sees its own."""
+    if principal.partner_id is not None:
+        principal.ensure_acts_for(issuer_id or principal.partner_id)
+        issuer_id = principal.partner_id
     return await ctx.transaction(
         billings.list_billing_lines,
         issuer_id=issuer_id,
@@ -61,7 +76,7 @@ async def list_billings(
     )
 
 
-@router.get("/subscriptions", response_model=Page[Subscription])
+@router.get("/subscriptions", response_model=Page[Subscription], dependencies=_admin)
 async def list_subscriptions(
     customer_id: str | None = None,
     cursor: str | None = None,
@@ -73,14 +88,14 @@ async def list_subscriptions(
     )
 
 
-@router.get("/subscriptions/{subscription_id}", response_model=Subscription)
+@router.get("/subscriptions/{subscription_id}", response_model=Subscription, dependencies=_admin)
 async def get_subscription(
     subscription_id: str, ctx: AppContext = Depends(get_context)
 ) -> Subscription:
     return await ctx.transaction(subscriptions.get_subscription, subscription_id)
 
 
-@router.patch("/subscriptions/{subscription_id}", response_model=Subscription)
+@router.patch("/subscriptions/{subscription_id}", response_model=Subscription, dependencies=_admin)
 async def change_subscription(
     subscription_id: str, body: SubscriptionChange, ctx: AppContext = Depends(get_context)
 ) -> Subscription:

@@ -1,0 +1,146 @@
+"""Time from an order's last provisioning report to its invoice, against bare Temporal.
+
+    python3 dev.py bench order_latency [--orders 200] [--in-flight 10]
+
+Engine: each order (2 items) goes through the real API (in-process ASGI), the real worker and
+activities, a Temporal dev server and PostgreSQL; the clock runs from just before the last
+report is posted until the workflow has committed the invoice and completed.
+Baseline, measured in the same run on the same server: a bare workflow of the same shape (start,
+one signal per item, one no-op activity), clocked from the last signal to completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from billing.database import make_engine
+from starter.binaries import temporal_cli
+from tests.conftest import api_client, make_settings
+from tests.databases import fresh_database
+from tests.world import billed, build_world, report, submit
+from worker import build_worker
+from workflows import search_attributes
+
+
+def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    rate = len(ordered) / wall
+    print(
+        f"{name:<10} {len(ordered):>6} orders  p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  {rate:6.1f} orders/s"
+    )
+    return {"p50": p50, "p99": p99, "rate": rate}
+
+
+async def in_flight(
+    total: int, limit: int, one: Callable[[int], Awaitable[float]]
+) -> tuple[list[float], float]:
+    gate = asyncio.Semaphore(limit)
+
+    async def guarded(i: int) -> float:
+        async with gate:
+            return await one(i)
+
+    started = time.perf_counter()
+    latencies = await asyncio.gather(*(guarded(i) for i in range(total)))
+    return list(latencies), time.perf_counter() - started
+
+
+async def bare(client: Client, total: int, limit: int) -> tuple[list[float], float]:
+    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+
+    async def one(i: int) -> float:
+        handle = await client.start_workflow(
+            BareOrderWorkflow.run, args=[f"b{i}", 2], id=f"bare-{queue}-{i}", task_queue=queue
+        )
+        await handle.signal(BareOrderWorkflow.reported, "1")
+        t0 = time.perf_counter()
+        await handle.signal(BareOrderWorkflow.reported, "2")
+        await handle.result()
+        return time.perf_counter() - t0
+
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareOrderWorkflow],
+        activities=[bare_bill],
+        activity_executor=ThreadPoolExecutor(16),
+    ):
+        return await in_flight(total, limit, one)
+
+
+async def engine_orders(
+    client: Client, url: str, total: int, limit: int
+) -> tuple[list[float], float]:
+    settings = make_settings(url, f"bench-orders-{uuid.uuid4().hex[:6]}")
+    engine = make_engine(url, pool_size=16)
+    async with (
+        build_worker(client, engine, task_queue=settings.task_queue),
+        api_client(settings, engine, client) as api,
+    ):
+        world = await build_world(api, uuid.uuid4().hex[:6])
+
+        async def one(i: int) -> float:
+            number = world.order_number(f"B{i}")
+            await submit(
+                api,
+                number,
+                world.seller,
+                world.customer,
+                [("1", world.security, 1), ("2", world.data, 1)],
+            )
+            await report(api, number, "1", "succeeded")
+            t0 = time.perf_counter()
+            response = await report(api, number, "2", "succeeded")
+            response.raise_for_status()
+            result = await billed(client, number)
+            assert result.invoice_id is not None
+            return time.perf_counter() - t0
+
+        outcome = await in_flight(total, limit, one)
+    engine.dispose()
+    return outcome
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--in-flight", type=int, default=10)
+    args = parser.parse_args()
+    with fresh_database("billing_bench") as url:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(),
+            search_attributes=search_attributes.ALL,
+            data_converter=pydantic_data_converter,
+        )
+        async with env:
+            print(
+                f"{args.orders} orders of 2 items, {args.in_flight} in flight, dev server + PostgreSQL on this machine"
+            )
+            base = summarise("bare", *await bare(env.client, args.orders, args.in_flight))
+            ours = summarise(
+                "engine", *await engine_orders(env.client, url, args.orders, args.in_flight)
+            )
+    print(
+        f"ratio engine/bare: p50 {ours['p50'] / base['p50']:.2f}x  p99 {ours['p99'] / base['p99']:.2f}x  "
+        f"throughput {ours['rate'] / base['rate']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,287 @@
+"""The tax-sync state machine of a summary invoice, as rows: New → TaxInProgress → TaxCompleted
+(reference code, tax and totals, PDF) or TaxFailed (reason kept) → TaxInProgress on retry.
+Each function is one transaction the tax-sync workflow runs as an activity; each is safe to run
+twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
+
+from billing.contracts.summary_invoices import CurrencyTotals, SummaryInvoice
+from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
+from billing.errors import Conflict, NotFound
+from billing.schema import (
+    billing_lines,
+    invoices,
+    offers,
+    partners,
+    summary_invoice_lines,
+    summary_invoice_totals,
+    summary_invoices,
+    tax_documents,
+)
+from billing.store.invoices import parse_uuid
+from billing.store.summary_invoices import get_summary_invoice
+from billing.tax.provider import TaxDocument, TaxLine
+from billing.tax_invoice_pdf import (
+    PdfLine,
+    PdfSourceInvoice,
+    TaxInvoiceView,
+    render_tax_invoice,
+)
+from billing.vocabulary import SummaryInvoiceState
+
+State = SummaryInvoiceState
+
+
+def _lock_state(conn: Connection, summary_invoice_id: str) -> State:
+    state = conn.scalar(
+        select(summary_invoices.c.state)
+        .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
+        .with_for_update()
+    )
+    if state is None:
+        raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
+    return State(state)
+
+
+def begin_tax_sync(conn: Connection, summary_invoice_id: str) -> TaxSyncBegun:
+    """New or TaxFailed → TaxInProgress, counting the attempt. A completed sync stays so."""
+    state = _lock_state(conn, summary_invoice_id)
+    sid = parse_uuid(summary_invoice_id, "summary invoice")
+    if state is State.tax_completed:
+        attempts = conn.scalar(
+            select(summary_invoices.c.tax_attempts).where(summary_invoices.c.invoice_id == sid)
+        )
+        return TaxSyncBegun(state=state, attempt=attempts or 0)
+    attempt = conn.execute(
+        update(summary_invoices)
+        .where(summary_invoices.c.invoice_id == sid)
+        .values(
+            state=State.tax_in_progress.value,
+            tax_attempts=summary_invoices.c.tax_attempts
+            + (0 if state is State.tax_in_progress else 1),
+            state_changed_at=func.now(),
+        )
+        .returning(summary_invoices.c.tax_attempts)
+    ).scalar_one()
+    return TaxSyncBegun(state=State.tax_in_progress, attempt=attempt)
+
+
+def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
+    """The document the provider taxes: coded by the summary invoice id."""
+    sid = parse_uuid(summary_invoice_id, "summary invoice")
+    head = conn.execute(
+        select(
+            invoices.c.issuer_id,
+            invoices.c.receiver_id,
+            summary_invoices.c.invoice_date,
+            partners.c.country,
+        )
+        .join(summary_invoices, summary_invoices.c.invoice_id == invoices.c.id)
+        .join(partners, partners.c.id == invoices.c.receiver_id)
+        .where(invoices.c.id == sid)
+    ).one()
+    source = aliased(invoices)
+    lines = conn.execute(
+        select(
+            billing_lines.c.id,
+            billing_lines.c.amount,
+            billing_lines.c.currency,
+            offers.c.name,
+            source.c.number,
+        )
+        .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
+        .join(source, source.c.id == summary_invoice_lines.c.source_invoice_id)
+        .join(offers, offers.c.id == billing_lines.c.offer_id)
+        .where(summary_invoice_lines.c.summary_invoice_id == sid)
+        .order_by(source.c.number, billing_lines.c.id)
+    ).all()
+    return TaxDocument(
+        code=str(sid),
+        company_code=head.issuer_id,
+        customer_code=head.receiver_id,
+        customer_country=head.country,
+        date=head.invoice_date,
+        lines=[
+            TaxLine(
+                number=str(line.id),
+                source_invoice=line.number,
+                description=line.name,
+                amount=line.amount,
+                currency=line.currency,
+            )
+            for line in lines
+        ],
+    )
+
+
+def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOutcome) -> None:
+    """TaxInProgress → TaxCompleted: our record of the provider's document (one per summary
+    invoice), tax and totals per currency, the reference code and the PDF, in one transaction."""
+    state = _lock_state(conn, summary_invoice_id)
+    if state is State.tax_completed:
+        return
+    sid = parse_uuid(summary_invoice_id, "summary invoice")
+    taxes = {t.currency: t.tax for t in outcome.taxes}
+    for currency, tax in taxes.items():
+        conn.execute(
+            update(summary_invoice_totals)
+            .where(
+                summary_invoice_totals.c.summary_invoice_id == sid,
+                summary_invoice_totals.c.currency == currency,
+            )
+            .values(tax=tax, total=summary_invoice_totals.c.subtotal + tax)
+        )
+    if len(taxes) == 1:  # a single-currency summary shows its amounts on the invoice row too
+        [(currency, tax)] = taxes.items()
+        conn.execute(
+            update(invoices)
+            .where(invoices.c.id == sid, invoices.c.currency == currency)
+            .values(tax=tax, total=invoices.c.subtotal + tax)
+        )
+    values = {
+        "provider": outcome.provider,
+        "document_code": outcome.document_code,
+        "reference_code": outcome.reference_code,
+        "committed": outcome.committed,
+    }
+    conn.execute(
+        insert(tax_documents)
+        .values(summary_invoice_id=sid, **values)
+        .on_conflict_do_update(
+            index_elements=[tax_documents.c.summary_invoice_id],
+            set_={**values, "updated_at": func.now()},
+        )
+    )
+    conn.execute(
+        update(summary_invoices)
+        .where(summary_invoices.c.invoice_id == sid)
+        .values(reference_code=outcome.reference_code)
+    )
+    pdf = render_tax_invoice(tax_invoice_view(conn, summary_invoice_id))
+    conn.execute(
+        update(summary_invoices)
+        .where(summary_invoices.c.invoice_id == sid)
+        .values(
+            state=State.tax_completed.value,
+            pdf=pdf,
+            tax_failure_reason=None,
+            state_changed_at=func.now(),
+        )
+    )
+
+
+def fail_tax_sync(conn: Connection, summary_invoice_id: str, reason: str) -> None:
+    """TaxInProgress → TaxFailed, keeping the reason for the operator."""
+    state = _lock_state(conn, summary_invoice_id)
+    if state is State.tax_completed:
+        return
+    conn.execute(
+        update(summary_invoices)
+        .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
+        .values(
+            state=State.tax_failed.value, tax_failure_reason=reason, state_changed_at=func.now()
+        )
+    )
+
+
+def ensure_retryable(
+    conn: Connection, summary_invoice_id: str, *, visible_to: str | None = None
+) -> SummaryInvoice:
+    summary = get_summary_invoice(conn, summary_invoice_id, visible_to=visible_to)
+    if summary.state is not State.tax_failed:
+        raise Conflict(
+            f"Summary invoice {summary.invoice_code} is {summary.state}; only a TaxFailed "
+            "invoice can be retried."
+        )
+    return summary
+
+
+def tax_invoice_view(conn: Connection, summary_invoice_id: str) -> TaxInvoiceView:
+    sid = parse_uuid(summary_invoice_id, "summary invoice")
+    issuer, receiver = aliased(partners), aliased(partners)
+    head = conn.execute(
+        select(
+            invoices.c.number,
+            invoices.c.issuer_id,
+            invoices.c.receiver_id,
+            summary_invoices.c.invoice_date,
+            summary_invoices.c.reference_code,
+            issuer.c.name.label("issuer_name"),
+            receiver.c.name.label("receiver_name"),
+            receiver.c.country,
+        )
+        .join(summary_invoices, summary_invoices.c.invoice_id == invoices.c.id)
+        .join(issuer, issuer.c.id == invoices.c.issuer_id)
+        .join(receiver, receiver.c.id == invoices.c.receiver_id)
+        .where(invoices.c.id == sid)
+    ).one()
+    source = aliased(invoices)
+    grouped: dict[str, list[PdfLine]] = defaultdict(list)
+    for line in conn.execute(
+        select(
+            source.c.number,
+            offers.c.name,
+            billing_lines.c.quantity,
+            billing_lines.c.unit_price,
+            billing_lines.c.amount,
+            billing_lines.c.currency,
+        )
+        .select_from(summary_invoice_lines)
+        .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
+        .join(source, source.c.id == summary_invoice_lines.c.source_invoice_id)
+        .join(offers, offers.c.id == billing_lines.c.offer_id)
+        .where(summary_invoice_lines.c.summary_invoice_id == sid)
+        .order_by(source.c.number, billing_lines.c.id)
+    ):
+        grouped[line.number].append(
+            PdfLine(
+                description=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                currency=line.currency,
+            )
+        )
+    totals = [
+        CurrencyTotals(currency=t.currency, subtotal=t.subtotal, tax=t.tax, total=t.total)
+        for t in conn.execute(
+            select(summary_invoice_totals)
+            .where(summary_invoice_totals.c.summary_invoice_id == sid)
+            .order_by(summary_invoice_totals.c.currency)
+        )
+    ]
+    return TaxInvoiceView(
+        issuer_name=head.issuer_name,
+        issuer_id=head.issuer_id,
+        receiver_name=head.receiver_name,
+        receiver_id=head.receiver_id,
+        receiver_country=head.country,
+        invoice_code=head.number,
+        reference_code=head.reference_code or "",
+        invoice_date=head.invoice_date,
+        sources=[PdfSourceInvoice(number=n, lines=lines) for n, lines in grouped.items()],
+        totals=totals,
+    )
+
+
+def tax_invoice_pdf(
+    conn: Connection, summary_invoice_id: str, *, visible_to: str | None = None
+) -> tuple[str, bytes]:
+    summary = get_summary_invoice(conn, summary_invoice_id, visible_to=visible_to)
+    pdf = conn.scalar(
+        select(summary_invoices.c.pdf).where(
+            summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice")
+        )
+    )
+    if pdf is None:
+        raise NotFound(
+            f"Summary invoice {summary.invoice_code} has no tax invoice yet; it is produced when "
+            f"tax sync completes (now {summary.state})."
+        )
+    return summary.invoice_code, pdf

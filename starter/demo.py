@@ -1,0 +1,71 @@
+"""Demo data, loaded through the public API so it exercises exactly what order systems use.
+Safe to load again: ids are fixed, and resubmitting orders and outcomes is idempotent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starter.client import BillingClient
+
+DISTRIBUTOR, SELLER, CUSTOMER = "demo-distributor", "demo-seller", "demo-customer"
+SN1, MSFT = "sentinel-one", "microsoft"
+
+PARTNERS: list[tuple[str, dict[str, Any]]] = [
+    (DISTRIBUTOR, {"name": "Demo Distribution AB", "level": "distributor", "parent_id": None}),
+    (
+        SELLER,
+        {
+            "name": "Demo Reseller Ltd",
+            "level": "seller",
+            "parent_id": DISTRIBUTOR,
+            "settings": {"invoice_per_order": True},
+        },
+    ),
+    (CUSTOMER, {"name": "Acme Corp", "level": "customer", "parent_id": SELLER}),
+]
+OFFERS: list[tuple[str, dict[str, Any]]] = [
+    ("sn1-security", {"vendor_id": SN1, "name": "Singularity Security", "billing_type": "one_time", "unit_price": "12.50", "perpetual": True}),
+    ("sn1-data", {"vendor_id": SN1, "name": "Singularity Data", "billing_type": "one_time", "unit_price": "4.99", "perpetual": True}),
+    ("ms-e5", {"vendor_id": MSFT, "name": "Office 365 E5", "billing_type": "recurring", "unit_price": "38.00"}),
+]  # fmt: skip
+# (order number, items, outcomes): one per seed scenario worth seeing in the UI.
+ORDERS: list[tuple[str, list[tuple[str, str, int]], dict[str, str]]] = [
+    ("DEMO-1001", [("1", "sn1-security", 5), ("2", "sn1-data", 3)], {"1": "succeeded", "2": "succeeded"}),
+    ("DEMO-1002", [("1", "sn1-security", 2), ("2", "ms-e5", 10)], {"1": "succeeded", "2": "succeeded"}),
+    ("DEMO-1003", [("1", "sn1-security", 1), ("2", "sn1-data", 1)], {"1": "succeeded", "2": "failed"}),
+    ("DEMO-1004", [("1", "sn1-security", 7), ("2", "sn1-data", 7)], {"1": "succeeded"}),
+]  # fmt: skip
+
+
+def load(client: BillingClient) -> list[dict[str, Any]]:
+    """Load the demo and return the per-order invoices once the workflows have made them."""
+    for partner_id, body in PARTNERS:
+        client.put(f"/v1/partners/{partner_id}", {"currency": "EUR", **body})
+    client.put(f"/v1/vendors/{SN1}", {"name": "Sentinel One", "invoice_per_order": True})
+    client.put(f"/v1/vendors/{MSFT}", {"name": "Microsoft", "invoice_per_order": False})
+    for offer_id, body in OFFERS:
+        client.put(f"/v1/offers/{offer_id}", {"currency": "EUR", "term_months": 12, **body})
+    for number, items, outcomes in ORDERS:
+        client.post(
+            "/v1/orders",
+            {
+                "order_number": number,
+                "issuer_id": SELLER,
+                "customer_id": CUSTOMER,
+                "items": [{"item_id": i, "offer_id": o, "quantity": q} for i, o, q in items],
+            },
+        )
+        for item_id, outcome in outcomes.items():
+            reason = "vendor rejected the activation" if outcome == "failed" else None
+            client.post(
+                f"/v1/orders/{number}/items/{item_id}/provisioning",
+                {"outcome": outcome, "reason": reason},
+            )
+    expected = {"DEMO-1001", "DEMO-1002", "DEMO-1003"}
+    deadline = time.monotonic() + 30
+    while True:
+        invoices = list(client.pages("/v1/invoices", issuer_id=SELLER))
+        if expected <= {i["order_number"] for i in invoices} or time.monotonic() > deadline:
+            return invoices
+        time.sleep(0.2)

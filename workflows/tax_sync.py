@@ -1,0 +1,148 @@
+"""One workflow per summary invoice walks its tax-sync states with the tax provider:
+New → TaxInProgress → TaxCompleted, or → TaxFailed, where it waits for an operator's `retry`
+signal and goes back to TaxInProgress.
+
+Workflow id `tax-sync-<summary invoice id>`. Transient provider failures (timeouts, 429, 5xx)
+are retried by Temporal with exponential backoff up to the configured attempts; permanent ones
+(non-retryable `PermanentTaxError`) fail at once. The provider's document code is the summary
+invoice id, so no retry, automatic or by hand, ever makes a second tax document.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from billing.contracts.summary_workflow import (
+        TaxOutcome,
+        TaxSyncBegun,
+        TaxSyncInput,
+        TaxSyncProgress,
+    )
+    from billing.vocabulary import SummaryInvoiceState
+    from workflows import search_attributes as sa
+
+State = SummaryInvoiceState
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
+PERMANENT = "PermanentTaxError"
+
+
+def workflow_id(summary_invoice_id: str) -> str:
+    return f"tax-sync-{summary_invoice_id}"
+
+
+@workflow.defn(name="TaxSync")
+class TaxSyncWorkflow:
+    @workflow.init
+    def __init__(self, input: TaxSyncInput) -> None:
+        self._input = input
+        self._state = State.new
+        self._reference: str | None = None
+        self._reason: str | None = None
+        self._attempts = 0
+        self._retry_requested = False
+
+    @workflow.run
+    async def run(self, input: TaxSyncInput) -> TaxSyncProgress:
+        while True:
+            self._retry_requested = False
+            begun = await workflow.execute_activity(
+                "begin_tax_sync",
+                input.summary_invoice_id,
+                result_type=TaxSyncBegun,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary="→ TaxInProgress",
+            )
+            self._attempts = begun.attempt
+            if begun.state is State.tax_completed:  # finished by an earlier run
+                self._state = State.tax_completed
+                self._publish("Tax sync was already complete.")
+                return self.progress()
+            self._state = State.tax_in_progress
+            self._publish(f"Calling the tax provider (sync attempt {begun.attempt}).")
+            try:
+                outcome = await workflow.execute_activity(
+                    "calculate_tax",
+                    input.summary_invoice_id,
+                    result_type=TaxOutcome,
+                    start_to_close_timeout=input.options.call_timeout,
+                    retry_policy=RetryPolicy(
+                        initial_interval=input.options.retry_initial_interval,
+                        backoff_coefficient=2.0,
+                        maximum_interval=input.options.retry_maximum_interval,
+                        maximum_attempts=input.options.max_attempts,
+                        non_retryable_error_types=[PERMANENT],
+                    ),
+                    summary="create or adjust the tax document",
+                )
+            except ActivityError as error:
+                self._reason = _reason(error, input.options.max_attempts)
+                await workflow.execute_activity(
+                    "fail_tax_sync",
+                    args=[input.summary_invoice_id, self._reason],
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                    summary="→ TaxFailed",
+                )
+                self._state = State.tax_failed
+                self._publish(
+                    f"**TaxFailed**: {self._reason} Waiting for an operator to retry "
+                    "(`billing summaries retry-tax` or POST .../tax-sync/retry)."
+                )
+                await workflow.wait_condition(lambda: self._retry_requested)
+                continue
+            await workflow.execute_activity(
+                "complete_tax_sync",
+                args=[input.summary_invoice_id, outcome],
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary="→ TaxCompleted, render PDF",
+            )
+            self._state, self._reference, self._reason = (
+                State.tax_completed,
+                outcome.reference_code,
+                None,
+            )
+            self._publish(f"Tax completed: reference {outcome.reference_code}.")
+            return self.progress()
+
+    @workflow.signal(name="retry")
+    def retry(self) -> None:
+        # The API only signals after reading TaxFailed from the database, which can happen just
+        # before this workflow has seen its own failure: remember the request either way; the
+        # next attempt clears it.
+        self._retry_requested = True
+
+    @workflow.query(name="progress")
+    def progress(self) -> TaxSyncProgress:
+        return TaxSyncProgress(
+            summary_invoice_id=self._input.summary_invoice_id,
+            invoice_code=self._input.invoice_code,
+            state=self._state,
+            reference_code=self._reference,
+            failure_reason=self._reason,
+            attempts=self._attempts,
+        )
+
+    def _publish(self, details: str) -> None:
+        workflow.upsert_search_attributes([sa.BILLING_STATE.value_set(self._state.value)])
+        workflow.set_current_details(f"{self._input.invoice_code}: {details}")
+
+
+def _reason(error: ActivityError, max_attempts: int) -> str:
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == PERMANENT or cause.non_retryable:
+            return cause.message
+        return f"Gave up after {max_attempts} attempts; last error: {cause.message}"
+    if isinstance(cause, TimeoutError):
+        return f"Gave up after {max_attempts} attempts; the tax provider timed out."
+    return str(cause or error)
