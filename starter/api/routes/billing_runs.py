@@ -61,7 +61,18 @@ async def get_consolidation_run(run_id: str, ctx: AppContext = Depends(get_conte
     return await _run(ctx, run_id, RunKind.consolidation)
 
 
+_PREFIX = {RunKind.month_end: "billing-run-", RunKind.consolidation: "consolidation-"}
+
+
 async def _run(ctx: AppContext, run_id: str, kind: RunKind) -> BillingRun:
+    if not run_id.startswith(_PREFIX[kind]):
+        other = next(k for k, prefix in _PREFIX.items() if k is not kind)
+        hint = (
+            f" (it looks like a {other.value.replace('_', '-')} run)"
+            if run_id.startswith(_PREFIX[other])
+            else ""
+        )
+        raise NotFound(f"No {kind.value.replace('_', '-')} run with id {run_id!r}{hint}.")
     try:
         run = await ctx.transaction(store.get_run, run_id)
     except NotFound:
@@ -69,8 +80,6 @@ async def _run(ctx: AppContext, run_id: str, kind: RunKind) -> BillingRun:
         if await temporal_status(ctx.temporal, run_id) is None:
             raise
         return _just_started(run_id, kind)
-    if run.kind is not kind:
-        raise NotFound(f"{run_id!r} is a {run.kind.value.replace('_', '-')} run.")
     if run.status is RunStatus.running:
         status = await temporal_status(ctx.temporal, run_id)
         if status is RunStatus.failed:
