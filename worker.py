@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.billing_runs import BillingRunActivities
 from activities.orders import OrderActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
@@ -22,11 +23,25 @@ from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
 from starter.temporal import connect_when_ready, register_search_attributes
+from workflows.billing_runs import (
+    BillingRunWorkflow,
+    ConsolidationWorkflow,
+    DailyConsolidationWorkflow,
+    MonthEndWorkflow,
+)
 from workflows.order import OrderWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 
-WORKFLOWS = [OrderWorkflow, SummaryRequestWorkflow, TaxSyncWorkflow]
+WORKFLOWS = [
+    OrderWorkflow,
+    SummaryRequestWorkflow,
+    TaxSyncWorkflow,
+    BillingRunWorkflow,
+    ConsolidationWorkflow,
+    MonthEndWorkflow,
+    DailyConsolidationWorkflow,
+]
 
 
 def build_worker(
@@ -38,6 +53,7 @@ def build_worker(
     tax_provider: TaxProvider | None = None,
 ) -> Worker:
     orders = OrderActivities(engine)
+    runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     return Worker(
@@ -47,6 +63,12 @@ def build_worker(
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
+            runs.start_billing_run,
+            runs.invoice_period_pages,
+            runs.generate_renewal_orders,
+            runs.consolidate_pages,
+            runs.finish_billing_run,
+            runs.issuers_to_bill,
             summaries.consolidate_summary_request,
             summaries.start_tax_syncs,
             tax.begin_tax_sync,

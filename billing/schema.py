@@ -44,6 +44,8 @@ metadata = MetaData(
 Money = Numeric()
 UnitPrice = Numeric()
 Currency = String(3)
+# The payment terms of the HTTP contract (billing.vocabulary.PaymentTerm).
+PAYMENT_TERMS = "('due_upon_receipt', 'net_15', 'net_30', 'net_45', 'net_60', 'net_90')"
 
 
 def _timestamps() -> list[Column]:
@@ -67,6 +69,27 @@ partners = Table(
     # ISO 3166-1 alpha-2; the tax provider taxes a summary by its receiver's country.
     Column("country", String(2), nullable=True),
     *_timestamps(),
+    # Recurring billing (issue 4). As a receiver: its defaults for grouping and its credit terms.
+    Column("bill_to_contact", Text, nullable=True),
+    Column("payment_term", Text, nullable=False, server_default=text("'due_upon_receipt'")),
+    Column("billing_day", Integer, nullable=True),
+    Column("renewal_order_days", Integer, nullable=False, server_default=text("30")),
+    Column("overdue_days", Integer, nullable=False, server_default=text("30")),
+    # As an issuer: how the month-end run groups lines and how billing-day consolidation works.
+    Column("invoice_grouping", Text, nullable=False, server_default=text("'receiver'")),
+    Column("consolidation_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("consolidation_days_before", Integer, nullable=False, server_default=text("5")),
+    Column(
+        "consolidation_include_overusage", Boolean, nullable=False, server_default=text("false")
+    ),
+    Column(
+        "consolidation_include_domain_ssl", Boolean, nullable=False, server_default=text("false")
+    ),
+    CheckConstraint(f"payment_term in {PAYMENT_TERMS}", name="payment_term"),
+    CheckConstraint("billing_day between 1 and 31", name="billing_day"),
+    CheckConstraint("renewal_order_days > 0 and overdue_days > 0", name="credit_terms"),
+    CheckConstraint("invoice_grouping in ('receiver', 'vendor')", name="invoice_grouping"),
+    CheckConstraint("consolidation_days_before >= 0", name="consolidation_days_before"),
     CheckConstraint("level in ('distributor', 'seller', 'customer')", name="level"),
     # Only a distributor stands at the top; everybody else is billed by the level above.
     CheckConstraint("(level = 'distributor') = (parent_id is null)", name="parent_by_level"),
@@ -94,6 +117,8 @@ offers = Table(
     Column("perpetual", Boolean, nullable=False, server_default=text("false")),
     Column("term_months", Integer, nullable=False, server_default=text("12")),
     *_timestamps(),
+    Column("category", Text, nullable=False, server_default=text("'standard'")),
+    CheckConstraint("category in ('standard', 'domain', 'ssl')", name="category"),
     CheckConstraint("billing_type in ('one_time', 'recurring', 'usage')", name="billing_type"),
     CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
     CheckConstraint("term_months > 0", name="term_months_positive"),
@@ -112,7 +137,17 @@ orders = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("stuck_since", DateTime(timezone=True), nullable=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
-    CheckConstraint("status in ('awaiting_provisioning', 'stuck', 'completed')", name="status"),
+    Column("type", Text, nullable=False, server_default=text("'sales'")),
+    Column("resold", Boolean, nullable=False, server_default=text("false")),
+    # A renewal order made while aligning a subscription's end date to the billing day.
+    Column("aligns_end_date", Boolean, nullable=False, server_default=text("false")),
+    # Paid by hand (outside any invoice): billing-day consolidation leaves it out.
+    Column("paid_at", DateTime(timezone=True), nullable=True),
+    Column("paid_by", Text, nullable=True),
+    CheckConstraint(
+        "status in ('awaiting_provisioning', 'stuck', 'completed', 'open')", name="status"
+    ),
+    CheckConstraint("type in ('sales', 'renewal', 'upgrade', 'overusage')", name="type"),
 )
 Index("ix_orders_customer_id", orders.c.customer_id)
 Index("ix_orders_issuer_id", orders.c.issuer_id)
@@ -133,7 +168,12 @@ order_items = Table(
     # Null when the order system reported the outcome; the operator's name when recorded by hand.
     Column("reported_by", Text, nullable=True),
     Column("invoice_frequency", Text, nullable=True),
+    # Invoice grouping (seed 003): empty ones default from the account at run time.
+    Column("invoice_group_number", Text, nullable=True),
+    Column("bill_to_contact", Text, nullable=True),
+    Column("payment_term", Text, nullable=True),
     PrimaryKeyConstraint("order_number", "item_id"),
+    CheckConstraint(f"payment_term in {PAYMENT_TERMS}", name="payment_term"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("provisioning in ('pending', 'succeeded', 'failed')", name="provisioning"),
     CheckConstraint(
@@ -170,7 +210,26 @@ invoices = Table(
     Column("total", Money, nullable=True),
     Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("bill_to_contact", Text, nullable=True),
+    Column("payment_term", Text, nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("invoice_group_number", Text, nullable=True),
+    Column("vendor_id", Text, ForeignKey("vendors.id"), nullable=True),
+    # Month-end runs: the period "YYYY-MM"; consolidation: the billing date "YYYY-MM-DD".
+    Column("period", Text, nullable=True),
+    # The grouping key the run computed; with issuer, type and period it names one invoice.
+    Column("grouping_key", Text, nullable=True),
     UniqueConstraint("issuer_id", "number"),
+)
+# Running the same period (or billing day) twice cannot make a second invoice of a group.
+Index(
+    "uq_invoices_run_group",
+    invoices.c.issuer_id,
+    invoices.c.type,
+    invoices.c.period,
+    invoices.c.grouping_key,
+    unique=True,
+    postgresql_where=text("grouping_key is not null"),
 )
 # The rule "one invoice per order" is the database's, not only the workflow's.
 Index(
@@ -196,9 +255,16 @@ subscriptions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("perpetual", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("invoice_group_number", Text, nullable=True),
+    Column("bill_to_contact", Text, nullable=True),
+    Column("payment_term", Text, nullable=True),
+    # The open renewal order of the current term; cleared when an invoice takes it and the
+    # subscription is renewed. At most one renewal per term.
+    Column("renewal_order_number", Text, nullable=True),
     ForeignKeyConstraint(
         ["order_number", "item_id"], ["order_items.order_number", "order_items.item_id"]
     ),
+    CheckConstraint(f"payment_term in {PAYMENT_TERMS}", name="payment_term"),
     UniqueConstraint("order_number", "item_id"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
 )
@@ -224,6 +290,10 @@ billing_lines = Table(
     Column("invoice_frequency", Text, nullable=False),
     Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("invoice_group_number", Text, nullable=True),
+    Column("bill_to_contact", Text, nullable=True),
+    Column("payment_term", Text, nullable=True),
+    Column("charge_kind", Text, nullable=True),
     CheckConstraint("invoice_frequency in ('per_order', 'monthly')", name="invoice_frequency"),
 )
 Index("ix_billing_lines_issuer_order", billing_lines.c.issuer_id, billing_lines.c.order_number)
@@ -232,6 +302,19 @@ Index(
     "ix_billing_lines_uninvoiced",
     billing_lines.c.issuer_id,
     billing_lines.c.invoice_frequency,
+    postgresql_where=text("invoice_id is null"),
+)
+# Runs page through receivers (or vendors) that still have uninvoiced lines.
+Index(
+    "ix_billing_lines_unbilled_receiver",
+    billing_lines.c.issuer_id,
+    billing_lines.c.receiver_id,
+    postgresql_where=text("invoice_id is null"),
+)
+Index(
+    "ix_billing_lines_unbilled_vendor",
+    billing_lines.c.issuer_id,
+    billing_lines.c.vendor_id,
     postgresql_where=text("invoice_id is null"),
 )
 
@@ -247,6 +330,28 @@ audit_log = Table(
 )
 Index("ix_audit_log_subject", audit_log.c.subject)
 
+billing_runs = Table(
+    "billing_runs",
+    metadata,
+    # The workflow id: billing-run-<issuer>-<period> or consolidation-<as_of>.
+    Column("run_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=True),
+    Column("period", Text, nullable=False),
+    # The Temporal run id of the execution the counters belong to: a rerun starts from zero,
+    # a retried activity of the same execution does not.
+    Column("execution_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("customers_total", Integer, nullable=False, server_default=text("0")),
+    Column("customers_done", Integer, nullable=False, server_default=text("0")),
+    Column("invoices_created", Integer, nullable=False, server_default=text("0")),
+    Column("lines_invoiced", Integer, nullable=False, server_default=text("0")),
+    Column("renewal_orders_created", Integer, nullable=False, server_default=text("0")),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("kind in ('month_end', 'consolidation')", name="kind"),
+    CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
+)
 # --- Summary invoices (seed 001) -------------------------------------------------------------
 # A summary invoice is an `invoices` row of type 'summary' (so the receiver finds it among its
 # incoming invoices), one per receiver and request. Its currency and amounts are null when it

@@ -40,10 +40,15 @@ class OrderStatus(StrEnum):
     awaiting_provisioning = "awaiting_provisioning"
     stuck = "stuck"
     completed = "completed"
+    # Renewal orders the engine generates stay open, whatever the balance or credit limit,
+    # until an invoice takes them (seed 002).
+    open = "open"
 
 
 class InvoiceType(StrEnum):
     per_order = "per_order"
+    periodic = "periodic"  # the month-end run
+    consolidated = "consolidated"  # billing-day consolidation
     summary = "summary"
 
 
@@ -51,6 +56,58 @@ class InvoiceStatus(StrEnum):
     verified = "verified"
 
 
+class PaymentTerm(StrEnum):
+    due_upon_receipt = "due_upon_receipt"
+    net_15 = "net_15"
+    net_30 = "net_30"
+    net_45 = "net_45"
+    net_60 = "net_60"
+    net_90 = "net_90"
+
+
+class InvoiceGrouping(StrEnum):
+    """An issuer's month-end grouping key: Zuora's per receiver, or AppXite's per vendor."""
+
+    receiver = "receiver"
+    vendor = "vendor"
+
+
+class OrderType(StrEnum):
+    sales = "sales"
+    renewal = "renewal"
+    upgrade = "upgrade"
+    overusage = "overusage"
+
+
+class OfferCategory(StrEnum):
+    standard = "standard"
+    domain = "domain"
+    ssl = "ssl"
+
+
+class ChargeKind(StrEnum):
+    """What a billing line charges for, as billing-day consolidation tells them apart (seed 002).
+    Fixed when the line is written; the settings that include or exclude a kind are read at run
+    time."""
+
+    initial_sale = "initial_sale"
+    upgrade = "upgrade"
+    resold = "resold"
+    renewal = "renewal"
+    domain_ssl_renewal = "domain_ssl_renewal"
+    alignment_renewal = "alignment_renewal"
+    overusage = "overusage"
+
+
+class RunKind(StrEnum):
+    month_end = "month_end"
+    consolidation = "consolidation"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"
 class SummaryInvoiceState(StrEnum):
     """A summary invoice's tax-sync state, worded as seed 001 shows it."""
 

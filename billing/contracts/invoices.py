@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from billing.contracts.common import Strict
-from billing.vocabulary import InvoiceFrequency
+from billing.vocabulary import InvoiceFrequency, PaymentTerm
 
 
 class InvoiceLine(BaseModel):
@@ -17,6 +17,9 @@ class InvoiceLine(BaseModel):
     quantity: int
     unit_price: Decimal
     amount: Decimal
+    subscription_id: str | None = None
+    receiver_id: str | None = None
+    order_number: str | None = None
 
 
 class Invoice(BaseModel):
@@ -34,6 +37,14 @@ class Invoice(BaseModel):
     total: Decimal | None
     issued_at: datetime
     lines: list[InvoiceLine]
+    bill_to_contact: str | None = None
+    payment_term: PaymentTerm | None = None
+    due_date: date | None = None
+    invoice_group_number: str | None = None
+    vendor_id: str | None = Field(default=None, description="Per-vendor grouping only.")
+    period: str | None = Field(
+        default=None, description="Month-end: YYYY-MM; consolidated: the billing date."
+    )
     summary_invoice: str | None = Field(
         default=None,
         description="`Created (<code>)` when consolidated into one summary invoice, "
@@ -70,7 +81,31 @@ class Subscription(BaseModel):
     starts_at: datetime
     expires_at: datetime
     perpetual: bool
+    ends_at: datetime | None = Field(default=None, description="Same as expires_at.")
+    invoice_group_number: str | None = None
+    bill_to_contact: str | None = None
+    payment_term: PaymentTerm | None = None
+    renewal_order_number: str | None = Field(
+        default=None, description="The open renewal order of the current term, if any."
+    )
 
 
 class SubscriptionChange(Strict):
-    quantity: int = Field(gt=0, le=1_000_000)
+    """Send only what changes; null clears a grouping field (it then defaults from the account).
+    A changed end date is what the next renewal and consolidation run use."""
+
+    quantity: int | None = Field(default=None, gt=0, le=1_000_000)
+    ends_at: AwareDatetime | None = None
+    invoice_group_number: str | None = Field(default=None, min_length=1, max_length=100)
+    bill_to_contact: str | None = Field(default=None, min_length=1, max_length=200)
+    payment_term: PaymentTerm | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> SubscriptionChange:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        if "quantity" in self.model_fields_set and self.quantity is None:
+            raise ValueError("quantity cannot be null")
+        if "ends_at" in self.model_fields_set and self.ends_at is None:
+            raise ValueError("ends_at cannot be null")
+        return self

@@ -8,13 +8,27 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from billing.contracts.common import Identifier, Strict
-from billing.vocabulary import InvoiceFrequency, OrderStatus, Outcome, ProvisioningState
+from billing.vocabulary import (
+    InvoiceFrequency,
+    OrderStatus,
+    OrderType,
+    Outcome,
+    PaymentTerm,
+    ProvisioningState,
+)
+
+GroupNumber = Field(default=None, min_length=1, max_length=100)
+Contact = Field(default=None, min_length=1, max_length=200)
 
 
 class OrderItemIn(Strict):
     item_id: Identifier
     offer_id: Identifier
     quantity: int = Field(gt=0, le=1_000_000)
+    # Invoice grouping (seed 003); empty ones default from the customer's account.
+    invoice_group_number: str | None = GroupNumber
+    bill_to_contact: str | None = Contact
+    payment_term: PaymentTerm | None = None
 
 
 class OrderIn(Strict):
@@ -22,6 +36,18 @@ class OrderIn(Strict):
     issuer_id: Identifier
     customer_id: Identifier
     items: list[OrderItemIn] = Field(min_length=1, max_length=500)
+    type: OrderType = OrderType.sales
+    resold: bool = Field(default=False, description="Resold services go into consolidation.")
+    aligns_end_date: bool = Field(
+        default=False,
+        description="A renewal order made while aligning end dates to the billing day.",
+    )
+
+    @model_validator(mode="after")
+    def _alignment_is_a_renewal(self) -> OrderIn:
+        if self.aligns_end_date and self.type is not OrderType.renewal:
+            raise ValueError("only a renewal order can align an end date (type must be renewal)")
+        return self
 
     @model_validator(mode="after")
     def _item_ids_unique(self) -> OrderIn:
@@ -48,6 +74,13 @@ class ManualOutcomeIn(ProvisioningIn):
     operator: str = Field(min_length=1, max_length=200)
 
 
+class ManualPaymentIn(Strict):
+    """An order paid by hand, outside any invoice (billing-day consolidation leaves it out)."""
+
+    paid_at: AwareDatetime | None = Field(default=None, description="Now if absent.")
+    operator: str = Field(min_length=1, max_length=200)
+
+
 class OrderItem(BaseModel):
     item_id: str
     offer_id: str
@@ -57,6 +90,9 @@ class OrderItem(BaseModel):
     reported_at: datetime | None = None
     reported_by: str | None = Field(default=None, description="Operator, when recorded by hand.")
     invoice_frequency: InvoiceFrequency | None = None
+    invoice_group_number: str | None = None
+    bill_to_contact: str | None = None
+    payment_term: PaymentTerm | None = None
 
 
 class Order(BaseModel):
@@ -70,3 +106,7 @@ class Order(BaseModel):
     items: list[OrderItem]
     pending_items: list[str]
     invoice_id: str | None = None
+    type: OrderType = OrderType.sales
+    resold: bool = False
+    aligns_end_date: bool = False
+    paid_at: datetime | None = None

@@ -7,11 +7,38 @@ from decimal import Decimal
 from pydantic import Field
 
 from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
-from billing.vocabulary import BillingType, PartnerLevel
+from billing.vocabulary import (
+    BillingType,
+    InvoiceGrouping,
+    OfferCategory,
+    PartnerLevel,
+    PaymentTerm,
+)
+
+
+class ConsolidationSettings(Strict):
+    """Billing-day consolidation as an issuer configures it (seed 002)."""
+
+    enabled: bool = False
+    days_before_billing_day: int = Field(
+        default=5,
+        ge=0,
+        le=31,
+        description="M: the consolidated invoice is generated M days before the billing day. "
+        "Must be smaller than the customers' renewal-order and overdue periods.",
+    )
+    include_overusage: bool = False
+    include_domain_ssl_renewals: bool = False
 
 
 class PartnerSettings(Strict):
     invoice_per_order: bool = False
+    grouping: InvoiceGrouping = Field(
+        default=InvoiceGrouping.receiver,
+        description="Month-end grouping: `receiver` (receiver, invoice group number, bill-to, "
+        "payment term, currency) or `vendor` (one invoice per vendor and period).",
+    )
+    consolidation: ConsolidationSettings = ConsolidationSettings()
     summary_invoices: bool = Field(
         default=False,
         description="Seed 001's 'Activate the Invoices tab': may consolidate summary invoices.",
@@ -27,6 +54,14 @@ class PartnerIn(Strict):
         default=None, description="ISO 3166-1 alpha-2; summary invoices are taxed by it."
     )
     settings: PartnerSettings = PartnerSettings()
+    # As a receiver: defaults for invoice grouping, and credit terms (seeds 002, 003).
+    bill_to_contact: str | None = Field(default=None, min_length=1, max_length=200)
+    payment_term: PaymentTerm = PaymentTerm.due_upon_receipt
+    billing_day: int | None = Field(default=None, ge=1, le=31)
+    renewal_order_days: int = Field(
+        default=30, ge=1, le=366, description="N: renewal orders are made N days before the end."
+    )
+    overdue_days: int = Field(default=30, ge=1, le=366)
 
 
 class Partner(PartnerIn):
@@ -52,6 +87,7 @@ class OfferIn(Strict):
     currency: CurrencyCode
     perpetual: bool = False
     term_months: int = Field(default=12, ge=1, le=1200)
+    category: OfferCategory = OfferCategory.standard
 
 
 class Offer(OfferIn):

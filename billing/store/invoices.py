@@ -46,6 +46,7 @@ def list_invoices(
     order_number: str | None = None,
     issuer_id: str | None = None,
     receiver_id: str | None = None,
+    type: str | None = None,
     visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
@@ -55,6 +56,7 @@ def list_invoices(
         (invoices.c.order_number, order_number),
         (invoices.c.issuer_id, issuer_id),
         (invoices.c.receiver_id, receiver_id),
+        (invoices.c.type, type),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -71,6 +73,9 @@ def _line(line: Any) -> InvoiceLine:
         quantity=line["quantity"],
         unit_price=line["unit_price"],
         amount=line["amount"],
+        subscription_id=str(line["subscription_id"]) if line["subscription_id"] else None,
+        receiver_id=line["receiver_id"],
+        order_number=line["order_number"],
     )
 
 
@@ -112,6 +117,12 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             total=row["total"],
             issued_at=row["issued_at"],
             lines=lines[row["id"]],
+            bill_to_contact=row["bill_to_contact"],
+            payment_term=row["payment_term"],
+            due_date=row["due_date"],
+            invoice_group_number=row["invoice_group_number"],
+            vendor_id=row["vendor_id"],
+            period=row["period"],
             summary_invoice=markers.get(row["id"]),
         )
         for row in rows

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import Connection, RowMapping, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.consolidation import charge_kind as kind_of_charge
 from billing.contracts.order_workflow import OrderBillingResult
 from billing.invoice_per_order import ItemFacts, PlannedLine, plan_order_billing
 from billing.schema import (
@@ -27,7 +28,9 @@ from billing.vocabulary import (
     InvoiceFrequency,
     InvoiceStatus,
     InvoiceType,
+    OfferCategory,
     OrderStatus,
+    OrderType,
     ProvisioningState,
 )
 
@@ -40,7 +43,14 @@ def charge_key(order_number: str, item_id: str) -> str:
 
 def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
     order = conn.execute(
-        select(orders.c.issuer_id, orders.c.customer_id, partners.c.invoice_per_order)
+        select(
+            orders.c.issuer_id,
+            orders.c.customer_id,
+            orders.c.type,
+            orders.c.resold,
+            orders.c.aligns_end_date,
+            partners.c.invoice_per_order,
+        )
         .join(partners, partners.c.id == orders.c.issuer_id)
         .where(orders.c.order_number == order_number)
         .with_for_update(of=orders)  # one biller per order at a time
@@ -52,6 +62,10 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
                 order_items.c.provisioning,
                 order_items.c.provisioned_at,
                 order_items.c.quantity,
+                order_items.c.invoice_group_number,
+                order_items.c.bill_to_contact,
+                order_items.c.payment_term,
+                offers.c.category,
                 offers.c.id.label("offer_id"),
                 offers.c.vendor_id,
                 offers.c.billing_type,
@@ -140,6 +154,15 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
                         "invoice_id": invoice_id
                         if line.frequency is InvoiceFrequency.per_order
                         else None,
+                        # Recurring billing (issue 4): what the line charges for, and its
+                        # grouping fields (empty ones default from the account at run time).
+                        "charge_kind": kind_of_charge(
+                            order_type=OrderType(order.type),
+                            resold=order.resold,
+                            aligns_end_date=order.aligns_end_date,
+                            category=OfferCategory(by_id[line.item_id]["category"]),
+                        ).value,
+                        **_grouping_fields(by_id[line.item_id]),
                     }
                     for line in succeeded
                 ]
@@ -173,6 +196,14 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
     )
 
 
+def _grouping_fields(item: RowMapping) -> dict[str, str | None]:
+    return {
+        "invoice_group_number": item["invoice_group_number"],
+        "bill_to_contact": item["bill_to_contact"],
+        "payment_term": item["payment_term"],
+    }
+
+
 def _create_subscriptions(
     conn: Connection,
     order_number: str,
@@ -199,6 +230,7 @@ def _create_subscriptions(
                         by_id[line.item_id]["provisioned_at"], by_id[line.item_id]["term_months"]
                     ),
                     "perpetual": by_id[line.item_id]["perpetual"],
+                    **_grouping_fields(by_id[line.item_id]),
                 }
                 for line in lines
             ]

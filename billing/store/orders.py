@@ -17,7 +17,9 @@ from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, 
 
 
 def request_digest(body: OrderIn) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # Defaults left out: a body without the recurring-billing fields digests as it did before
+    # they existed, so resubmissions of older orders stay idempotent.
+    return hashlib.sha256(body.model_dump_json(exclude_defaults=True).encode()).hexdigest()
 
 
 def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
@@ -35,6 +37,9 @@ def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
             issuer_id=body.issuer_id,
             customer_id=body.customer_id,
             request_digest=digest,
+            type=body.type.value,
+            resold=body.resold,
+            aligns_end_date=body.aligns_end_date,
         )
         .on_conflict_do_nothing(index_elements=[orders.c.order_number])
         .returning(orders.c.order_number)
@@ -52,6 +57,9 @@ def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
                 "position": position,
                 "offer_id": item.offer_id,
                 "quantity": item.quantity,
+                "invoice_group_number": item.invoice_group_number,
+                "bill_to_contact": item.bill_to_contact,
+                "payment_term": item.payment_term.value if item.payment_term else None,
             }
             for position, item in enumerate(body.items)
         ],
@@ -136,6 +144,9 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
                 reported_at=item["reported_at"],
                 reported_by=item["reported_by"],
                 invoice_frequency=item["invoice_frequency"],
+                invoice_group_number=item["invoice_group_number"],
+                bill_to_contact=item["bill_to_contact"],
+                payment_term=item["payment_term"],
             )
         )
     invoice_ids = dict(
@@ -163,6 +174,10 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
             invoice_id=str(invoice_ids[row["order_number"]])
             if row["order_number"] in invoice_ids
             else None,
+            type=row["type"],
+            resold=row["resold"],
+            aligns_end_date=row["aligns_end_date"],
+            paid_at=row["paid_at"],
         )
         for row in rows
     ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.consolidation import validate_days_before
 from billing.contracts.reference_data import (
+    ConsolidationSettings,
     Offer,
     OfferIn,
     Partner,
@@ -43,12 +45,24 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
                 f"A {body.level}'s parent must be a {' or '.join(sorted(allowed))}; "
                 f"{body.parent_id!r} is a {parent_level}."
             )
+    _check_consolidation_days(conn, partner_id, body)
+    consolidation = body.settings.consolidation
     values = {
         "name": body.name,
         "level": body.level.value,
         "parent_id": body.parent_id,
         "currency": body.currency,
         "invoice_per_order": body.settings.invoice_per_order,
+        "bill_to_contact": body.bill_to_contact,
+        "payment_term": body.payment_term.value,
+        "billing_day": body.billing_day,
+        "renewal_order_days": body.renewal_order_days,
+        "overdue_days": body.overdue_days,
+        "invoice_grouping": body.settings.grouping.value,
+        "consolidation_enabled": consolidation.enabled,
+        "consolidation_days_before": consolidation.days_before_billing_day,
+        "consolidation_include_overusage": consolidation.include_overusage,
+        "consolidation_include_domain_ssl": consolidation.include_domain_ssl_renewals,
         "summary_invoices": body.settings.summary_invoices,
         "country": body.country,
     }
@@ -60,6 +74,37 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
         )
     )
     return get_partner(conn, partner_id)
+
+
+def _check_consolidation_days(conn: Connection, partner_id: str, body: PartnerIn) -> None:
+    """M (the issuer's days before the billing day) must lie within every customer's
+    renewal-order and overdue periods; checked from both sides, whichever changes."""
+    consolidation = body.settings.consolidation
+    if consolidation.enabled:
+        for child in conn.execute(
+            select(partners.c.id, partners.c.renewal_order_days, partners.c.overdue_days)
+            .where(partners.c.parent_id == partner_id)
+            .order_by(partners.c.renewal_order_days, partners.c.overdue_days, partners.c.id)
+        ):
+            validate_days_before(
+                consolidation.days_before_billing_day,
+                renewal_order_days=child.renewal_order_days,
+                overdue_days=child.overdue_days,
+                who=f"customer {child.id!r}",
+            )
+    if body.parent_id is not None:
+        parent = conn.execute(
+            select(partners.c.consolidation_enabled, partners.c.consolidation_days_before).where(
+                partners.c.id == body.parent_id
+            )
+        ).first()
+        if parent is not None and parent.consolidation_enabled:
+            validate_days_before(
+                parent.consolidation_days_before,
+                renewal_order_days=body.renewal_order_days,
+                overdue_days=body.overdue_days,
+                who=f"customer {partner_id!r} (its issuer {body.parent_id!r} consolidates)",
+            )
 
 
 def get_partner(conn: Connection, partner_id: str) -> Partner:
@@ -74,8 +119,21 @@ def get_partner(conn: Connection, partner_id: str) -> Partner:
         currency=row["currency"],
         country=row["country"],
         settings=PartnerSettings(
-            invoice_per_order=row["invoice_per_order"], summary_invoices=row["summary_invoices"]
+            invoice_per_order=row["invoice_per_order"],
+            summary_invoices=row["summary_invoices"],
+            grouping=row["invoice_grouping"],
+            consolidation=ConsolidationSettings(
+                enabled=row["consolidation_enabled"],
+                days_before_billing_day=row["consolidation_days_before"],
+                include_overusage=row["consolidation_include_overusage"],
+                include_domain_ssl_renewals=row["consolidation_include_domain_ssl"],
+            ),
         ),
+        bill_to_contact=row["bill_to_contact"],
+        payment_term=row["payment_term"],
+        billing_day=row["billing_day"],
+        renewal_order_days=row["renewal_order_days"],
+        overdue_days=row["overdue_days"],
     )
 
 
@@ -103,6 +161,7 @@ def put_offer(conn: Connection, offer_id: str, body: OfferIn) -> Offer:
         raise InvalidRequest(f"Unknown vendor {body.vendor_id!r}; create it first.")
     values = body.model_dump(mode="python")
     values["billing_type"] = body.billing_type.value
+    values["category"] = body.category.value
     conn.execute(
         insert(offers)
         .values(id=offer_id, **values)

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, select, update
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import Subscription, SubscriptionChange
-from billing.errors import NotFound
-from billing.schema import offers, subscriptions
+from billing.errors import Conflict, NotFound
+from billing.schema import billing_lines, offers, subscriptions
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
 from billing.subscriptions import ensure_quantity_may_change
@@ -17,8 +17,9 @@ from billing.vocabulary import BillingType
 
 
 def _view(row: Any) -> Subscription:
+    fields = {name: row[name] for name in Subscription.model_fields if name != "ends_at"}
     return Subscription.model_validate(
-        {**{name: row[name] for name in Subscription.model_fields}, "id": str(row["id"])}
+        {**fields, "id": str(row["id"]), "ends_at": row["expires_at"]}
     )
 
 
@@ -69,8 +70,35 @@ def change_subscription(
     ).first()
     if row is None:
         raise NotFound(f"No subscription with id {subscription_id!r}.")
-    ensure_quantity_may_change(perpetual=row.perpetual, billing_type=BillingType(row.billing_type))
+    given = change.model_fields_set
+    perpetual_one_time = row.perpetual and BillingType(row.billing_type) is BillingType.one_time
+    if "quantity" in given:
+        ensure_quantity_may_change(
+            perpetual=row.perpetual, billing_type=BillingType(row.billing_type)
+        )
+    if "ends_at" in given and perpetual_one_time:
+        raise Conflict(
+            "A perpetual one-time subscription never renews, so its end date cannot be changed."
+        )
+    values: dict[str, Any] = {}
+    if "quantity" in given:
+        values["quantity"] = change.quantity
+    if "ends_at" in given:
+        values["expires_at"] = change.ends_at
+    grouping = {
+        name: getattr(change, name).value if name == "payment_term" and getattr(change, name)
+        else getattr(change, name)
+        for name in ("invoice_group_number", "bill_to_contact", "payment_term")
+        if name in given
+    }
     conn.execute(
-        update(subscriptions).where(subscriptions.c.id == sub_id).values(quantity=change.quantity)
+        update(subscriptions).where(subscriptions.c.id == sub_id).values(**values, **grouping)
     )
+    if grouping:
+        # Lines not invoiced yet follow their subscription's new grouping fields.
+        conn.execute(
+            update(billing_lines)
+            .where(billing_lines.c.subscription_id == sub_id, billing_lines.c.invoice_id.is_(None))
+            .values(**grouping)
+        )
     return get_subscription(conn, subscription_id)

@@ -17,6 +17,7 @@ from starter.api import problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
+    billing_runs,
     invoicing,
     orders,
     partner_tokens,
@@ -60,7 +61,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     # Partner tokens see only their own data; the routes that do not scope by partner yet stay
     # the administrator's.
     admin_only = [Depends(require_admin)]
-    for module in (reference_data, orders, partner_tokens):
+    for module in (reference_data, orders, partner_tokens, billing_runs):
         app.include_router(module.router, dependencies=admin_only)
     for module in (invoicing, summary_invoices):
         app.include_router(module.router, dependencies=secured)

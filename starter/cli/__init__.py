@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from starter.cli import orders, reports, summaries, system
+from starter.cli import orders, recurring, reports, runs, summaries, system
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(orders.app, name="orders")
 app.add_typer(reports.invoices, name="invoices")
 app.add_typer(reports.billings, name="billings")
+app.add_typer(runs.app, name="runs")
+app.add_typer(recurring.app, name="recurring")
 app.add_typer(summaries.app, name="summaries")
 system.register(app)
 

@@ -29,6 +29,7 @@ from tests.databases import fresh_database
 from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
+TASK_QUEUE = "billing-record"
 
 
 @dataclass
@@ -55,9 +56,13 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from tests.histories import order_scenarios, summary_scenarios
+    from tests.histories import order_scenarios, recurring_scenarios, summary_scenarios
 
-    return {**order_scenarios.SCENARIOS, **summary_scenarios.SCENARIOS}
+    return {
+        **order_scenarios.SCENARIOS,
+        **summary_scenarios.SCENARIOS,
+        **recurring_scenarios.SCENARIOS,
+    }
 
 
 async def main() -> None:
@@ -68,7 +73,7 @@ async def main() -> None:
         )
         async with env:
             await register_search_attributes(env.client)
-            settings = make_settings(url, "billing-record")
+            settings = make_settings(url, TASK_QUEUE)
             async with (
                 build_worker(env.client, engine, task_queue=settings.task_queue),
                 api_client(settings, engine, env.client) as api,

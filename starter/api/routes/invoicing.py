@@ -8,6 +8,7 @@ from billing.contracts.common import Page
 from billing.contracts.invoices import BillingLine, Invoice, Subscription, SubscriptionChange
 from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
+from billing.vocabulary import InvoiceType
 from starter.api.auth import Principal, authenticate, require_admin
 from starter.api.context import AppContext, get_context
 
@@ -21,6 +22,7 @@ async def list_invoices(
     order_number: str | None = None,
     issuer_id: str | None = None,
     receiver_id: str | None = None,
+    type: InvoiceType | None = None,
     cursor: str | None = None,
     limit: int | None = None,
     principal: Principal = Depends(authenticate),
@@ -33,6 +35,7 @@ async def list_invoices(
         order_number=order_number,
         issuer_id=issuer_id,
         receiver_id=receiver_id,
+        type=type.value if type else None,
         visible_to=principal.visible_to,
         cursor=cursor,
         limit=limit,
@@ -96,5 +99,6 @@ async def get_subscription(
 async def change_subscription(
     subscription_id: str, body: SubscriptionChange, ctx: AppContext = Depends(get_context)
 ) -> Subscription:
-    """Perpetual one-time subscriptions refuse quantity changes (409): place a new order."""
+    """Change quantity, end date (`ends_at`) or grouping fields. Perpetual one-time subscriptions
+    refuse quantity and end-date changes (409): place a new order."""
     return await ctx.transaction(subscriptions.change_subscription, subscription_id, body)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response
 
 from billing.contracts.common import Page
-from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, ProvisioningIn
+from billing.contracts.orders import (
+    ManualOutcomeIn,
+    ManualPaymentIn,
+    Order,
+    OrderIn,
+    ProvisioningIn,
+)
+from billing.store import order_payments
 from billing.store import orders as store
 from billing.vocabulary import OrderStatus
 from starter.api.context import AppContext, get_context
@@ -87,3 +94,12 @@ async def record_outcome_by_hand(
     """An operator records the outcome of a pending item (of a stuck order, typically). The
     operator and the reason are kept on the item and in the audit log."""
     return await _record(ctx, order_number, item_id, body)
+
+
+@router.post("/{order_number}/manual-payment", response_model=Order)
+async def record_manual_payment(
+    order_number: str, body: ManualPaymentIn, ctx: AppContext = Depends(get_context)
+) -> Order:
+    """Record that an order was paid by hand (audited). Billing-day consolidation leaves orders
+    paid before the billing day out of the consolidated invoice. Paying twice is refused (409)."""
+    return await ctx.transaction(order_payments.record_manual_payment, order_number, body)

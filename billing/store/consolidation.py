@@ -1,0 +1,149 @@
+"""Billing-day consolidation's SQL: one page of due customers per transaction, each getting one
+consolidated invoice (per currency) of the lines billing.consolidation includes, due on the
+billing day. The rules are billing.consolidation's and billing.billing_days'; this is their
+set-based form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+from billing.billing_days import billing_days_falling_on, consolidation_target, next_billing_date
+from billing.consolidation import ConsolidationRules, included_kinds
+from billing.store.run_invoicing import (
+    Invoiced,
+    add_progress,
+    invoice_staged_lines,
+    key_part_sql,
+    lock_sequences,
+)
+from billing.vocabulary import ChargeKind, InvoiceType
+
+MAX_DAYS_BEFORE = 31  # billing.contracts.reference_data.ConsolidationSettings
+
+
+@dataclass(frozen=True)
+class DueDay:
+    """Customers of issuers with M days before, and this billing day, are due on `as_of`."""
+
+    days_before: int
+    billing_day: int
+    billing_date: date
+    next_billing_date: date
+
+
+def due_days(as_of: date) -> list[DueDay]:
+    due = []
+    for m in range(MAX_DAYS_BEFORE + 1):
+        target = consolidation_target(as_of, m)
+        for day in billing_days_falling_on(target):
+            due.append(DueDay(m, day, target, next_billing_date(target, day)))
+    return due
+
+
+def _due_params(as_of: date) -> dict[str, list]:
+    days = due_days(as_of)
+    return {
+        "ms": [d.days_before for d in days],
+        "days": [d.billing_day for d in days],
+        "dates": [d.billing_date for d in days],
+        "nexts": [d.next_billing_date for d in days],
+    }
+
+
+_DUE_CUSTOMERS = """
+    select c.id as customer_id, c.parent_id as issuer_id, c.bill_to_contact,
+           due.billing_date, due.next_date, i.consolidation_include_overusage as overusage,
+           i.consolidation_include_domain_ssl as domain_ssl
+    from partners c
+    join partners i on i.id = c.parent_id and i.consolidation_enabled
+    join unnest(cast(:ms as int[]), cast(:days as int[]), cast(:dates as date[]),
+                cast(:nexts as date[])) as due(m, day, billing_date, next_date)
+      on due.m = i.consolidation_days_before and due.day = c.billing_day
+"""
+
+
+def count_due_customers(conn: Connection, as_of: date) -> int:
+    return int(
+        conn.execute(
+            text(f"select count(*) from ({_DUE_CUSTOMERS}) d"), _due_params(as_of)
+        ).scalar_one()
+    )
+
+
+def _kinds(**rules: bool) -> list[str]:
+    return sorted(included_kinds(ConsolidationRules(**rules)))
+
+
+def consolidate_page(
+    conn: Connection, *, run_id: str, as_of: date, cursor: str | None, page_size: int
+) -> tuple[str | None, int, Invoiced]:
+    """Consolidate the next `page_size` due customers after `cursor`; returns the next cursor
+    (None when done), the customers done and what was invoiced."""
+    conn.execute(
+        text(
+            f"""
+            create temp table due_customers on commit drop as
+            {_DUE_CUSTOMERS}
+            where c.id > :cursor
+            order by c.id limit :limit
+            """
+        ),
+        {**_due_params(as_of), "cursor": cursor or "", "limit": page_size},
+    )
+    customers = conn.execute(
+        text("select customer_id, issuer_id from due_customers order by customer_id")
+    ).all()
+    if not customers:
+        return None, 0, Invoiced(0, 0)
+    last_numbers = lock_sequences(conn, [row.issuer_id for row in customers])
+    renewal_kinds = [ChargeKind.renewal.value, ChargeKind.domain_ssl_renewal.value]
+    key = " || '|' || ".join(
+        key_part_sql(part)
+        for part in ("d.customer_id", "null", "null", "null", "null", "l.currency")
+    )
+    conn.execute(
+        text(
+            f"""
+            create temp table run_lines on commit drop as
+            select l.id, l.issuer_id, d.customer_id as receiver_id, null::text as vendor_id,
+                   l.currency, l.amount, null::text as invoice_group_number,
+                   d.bill_to_contact, null::text as payment_term,
+                   d.billing_date as due_date, d.billing_date::text as period,
+                   {key} as grouping_key
+            from due_customers d
+            join billing_lines l on l.issuer_id = d.issuer_id and l.receiver_id = d.customer_id
+            left join orders o on o.order_number = l.order_number
+            left join subscriptions s on s.id = l.subscription_id
+            where l.invoice_id is null and l.invoice_frequency = 'monthly'
+              -- what the line charges for, against the issuer's settings
+              and l.charge_kind = any(case
+                    when d.overusage and d.domain_ssl then cast(:all_on as text[])
+                    when d.overusage then cast(:overusage_on as text[])
+                    when d.domain_ssl then cast(:domain_ssl_on as text[])
+                    else cast(:none_on as text[]) end)
+              -- orders paid by hand before the billing day need no invoice
+              and (o.paid_at is null or o.paid_at >= d.billing_date)
+              -- a renewal order waiting for its subscription waits while the subscription
+              -- (its end date as it is now) outlives the next billing day
+              and (l.charge_kind <> all(cast(:renewal_kinds as text[]))
+                   or s.renewal_order_number is distinct from l.order_number
+                   or s.expires_at < d.next_date)
+            """
+        ),
+        {
+            "all_on": _kinds(include_overusage=True, include_domain_ssl_renewals=True),
+            "overusage_on": _kinds(include_overusage=True),
+            "domain_ssl_on": _kinds(include_domain_ssl_renewals=True),
+            "none_on": _kinds(),
+            "renewal_kinds": renewal_kinds,
+        },
+    )
+    invoiced = invoice_staged_lines(
+        conn, invoice_type=InvoiceType.consolidated.value, last_numbers=last_numbers
+    )
+    add_progress(conn, run_id, customers=len(customers), invoiced=invoiced)
+    next_cursor = customers[-1].customer_id if len(customers) == page_size else None
+    return next_cursor, len(customers), invoiced

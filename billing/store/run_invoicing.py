@@ -1,0 +1,207 @@
+"""What the month-end run and billing-day consolidation share: set-based SQL that turns a page
+of uninvoiced lines (staged in the temp table `run_lines`) into invoices, in the caller's
+transaction.
+
+Gapless numbers: the issuer's sequence row is locked first (the same row per-order invoices
+take), which also serialises every run that invoices for that issuer, so two runs never race
+for the same lines; numbers are handed out only to the invoices actually inserted.
+Idempotency: each invoice carries (issuer, type, period, grouping key), unique in the schema
+and the arbiter of the insert, so a group already invoiced makes nothing; lines are linked
+only where invoice_id is still NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from billing.money import _MINOR_UNITS_OTHER_THAN_TWO
+from billing.payment_terms import DAYS
+
+SERIES = "INV"  # the series per-order invoices use: one gapless numbering per issuer
+
+
+def payment_term_days_sql(column: str) -> str:
+    """CASE expression: the payment term's days (billing.payment_terms.DAYS)."""
+    whens = " ".join(f"when '{term.value}' then {days}" for term, days in DAYS.items())
+    return f"(case {column} {whens} else 0 end)"
+
+
+def minor_units_sql(column: str) -> str:
+    """CASE expression: the currency's ISO 4217 minor units (billing.money)."""
+    whens = " ".join(f"when '{c}' then {n}" for c, n in _MINOR_UNITS_OTHER_THAN_TWO.items())
+    return f"(case {column} {whens} else 2 end)"
+
+
+def key_part_sql(expression: str) -> str:
+    """One field of a stored grouping key, escaped as billing.invoice_grouping.stored_key does."""
+    return rf"replace(replace(coalesce({expression}, ''), '\', '\\'), '|', '\|')"
+
+
+def number_sql(n: str) -> str:
+    """The invoice number `INV-000042`, as billing.store.invoice_numbers formats it."""
+    return f"'{SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
+
+
+def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int]:
+    """Lock the issuers' number sequences (in id order: no deadlocks) and return their last
+    numbers. A missing row starts at 0, so the next per-order invoice still takes number 1."""
+    ids = sorted(set(issuer_ids))
+    if not ids:
+        return {}
+    conn.execute(
+        text(
+            "insert into invoice_number_sequences (issuer_id, series, last_number) "
+            "select unnest(cast(:ids as text[])), :series, 0 on conflict do nothing"
+        ),
+        {"ids": ids, "series": SERIES},
+    )
+    rows = conn.execute(
+        text(
+            "select issuer_id, last_number from invoice_number_sequences "
+            "where series = :series and issuer_id = any(:ids) order by issuer_id for update"
+        ),
+        {"ids": ids, "series": SERIES},
+    ).all()
+    return {row.issuer_id: row.last_number for row in rows}
+
+
+@dataclass(frozen=True)
+class Invoiced:
+    invoices_created: int
+    lines_invoiced: int
+
+
+def invoice_staged_lines(
+    conn: Connection, *, invoice_type: str, last_numbers: dict[str, int]
+) -> Invoiced:
+    """Group the staged lines of `run_lines` by their grouping key into new invoices, link the
+    lines, renew subscriptions whose renewal order was just invoiced, and advance the sequences.
+
+    `run_lines` has: id, issuer_id, receiver_id (null for a per-vendor invoice), vendor_id
+    (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
+    payment_term, period, due_date, grouping_key.
+    """
+    # 1. Insert one invoice per group not invoiced yet for this period; the unique index is
+    #    the arbiter, so a group already invoiced is skipped by the index itself. Numbers come
+    #    in step 2, once we know which invoices really were made.
+    made = conn.execute(
+        text(
+            """
+            with groups as (
+                select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+                       invoice_group_number, bill_to_contact, payment_term, due_date,
+                       sum(amount) as subtotal
+                from run_lines
+                group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+                         invoice_group_number, bill_to_contact, payment_term, due_date
+            ),
+            inserted as (
+                insert into invoices (
+                    number, type, status, issuer_id, receiver_id, vendor_id, currency,
+                    subtotal, total, bill_to_contact, payment_term, due_date,
+                    invoice_group_number, period, grouping_key
+                )
+                select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
+                       receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
+                       payment_term, due_date, invoice_group_number, period, grouping_key
+                from groups
+                on conflict (issuer_id, type, period, grouping_key)
+                    where grouping_key is not null do nothing
+                returning id, issuer_id, period, grouping_key
+            ),
+            linked as (
+                update billing_lines l set invoice_id = ins.id
+                from run_lines r
+                join inserted ins using (issuer_id, period, grouping_key)
+                where l.id = r.id and l.invoice_id is null
+                returning l.id, l.subscription_id, l.order_number
+            ),
+            renewed as (
+                -- Odin: once the invoice for a renewal order exists, the subscription renews.
+                update subscriptions s
+                set expires_at = s.expires_at + make_interval(months => o.term_months),
+                    renewal_order_number = null
+                from linked k, offers o
+                where s.id = k.subscription_id and s.renewal_order_number = k.order_number
+                  and o.id = s.offer_id
+                returning 1
+            ),
+            closed as (
+                update orders set status = 'completed', completed_at = now()
+                where status = 'open'
+                  and order_number in (select order_number from linked where order_number is not null)
+                returning 1
+            )
+            select coalesce((select array_agg(id) from inserted), '{}') as ids,
+                   (select count(*) from linked) as lines,
+                   (select count(*) from renewed) + (select count(*) from closed) as side_effects
+            """
+        ),
+        {"type": invoice_type},
+    ).one()
+    if not made.ids:
+        return Invoiced(invoices_created=0, lines_invoiced=made.lines)
+    # 2. Number the new invoices gaplessly after each issuer's last number, in the order of
+    #    their first line, and advance the sequences (locked by the caller) past them.
+    conn.execute(
+        text(
+            f"""
+            with numbering as (
+                select unnest(cast(:issuers as text[])) as issuer_id,
+                       unnest(cast(:lasts as bigint[])) as last_number
+            ),
+            ordered as (
+                select i.id, i.issuer_id, n.last_number + row_number() over (
+                           partition by i.issuer_id
+                           order by (select min(l.id) from billing_lines l
+                                     where l.invoice_id = i.id)) as seq
+                from invoices i join numbering n using (issuer_id)
+                where i.id = any(cast(:ids as uuid[]))
+            ),
+            numbered as (
+                update invoices i set number = {number_sql("o.seq")}
+                from ordered o where i.id = o.id
+                returning i.issuer_id
+            ),
+            counted as (
+                select issuer_id, count(*) as n from numbered group by issuer_id
+            )
+            update invoice_number_sequences q set last_number = q.last_number + c.n
+            from counted c
+            where q.issuer_id = c.issuer_id and q.series = :series
+            """
+        ),
+        {
+            "issuers": list(last_numbers),
+            "lasts": list(last_numbers.values()),
+            "ids": list(made.ids),
+            "series": SERIES,
+        },
+    )
+    return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
+
+
+def add_progress(
+    conn: Connection, run_id: str, *, customers: int, invoiced: Invoiced, renewals: int = 0
+) -> None:
+    conn.execute(
+        text(
+            """
+            update billing_runs set customers_done = customers_done + :customers,
+                   invoices_created = invoices_created + :invoices,
+                   lines_invoiced = lines_invoiced + :lines,
+                   renewal_orders_created = renewal_orders_created + :renewals
+            where run_id = :run_id
+            """
+        ),
+        {
+            "run_id": run_id,
+            "customers": customers,
+            "invoices": invoiced.invoices_created,
+            "lines": invoiced.lines_invoiced,
+            "renewals": renewals,
+        },
+    )

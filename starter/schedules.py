@@ -1,0 +1,106 @@
+"""The Temporal Schedules of recurring billing, created idempotently at start-up:
+
+- `billing-month-end`: on the 1st of every month, 00:30 UTC, starts `MonthEnd`, which starts
+  `billing-run-<issuer>-<period>` for each issuer with uninvoiced monthly lines of the month
+  that just ended;
+- `billing-consolidation-daily`: every day, 00:15 UTC, starts `DailyConsolidation`, which
+  starts `consolidation-<date>`: renewal orders due, then the consolidated invoices of the
+  customers whose billing day is M days later.
+
+Missed runs (a cluster down over midnight) are caught up within a day; overlapping runs are
+skipped, the next one catches up anyway because every run bills whatever is still uninvoiced.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from billing.contracts.billing_runs import ConsolidationInput, MonthEndInput
+from workflows.billing_runs import DailyConsolidationWorkflow, MonthEndWorkflow
+
+MONTH_END_SCHEDULE = "billing-month-end"
+CONSOLIDATION_SCHEDULE = "billing-consolidation-daily"
+CATCHUP = timedelta(days=1)
+
+
+def month_end_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            MonthEndWorkflow.run,
+            MonthEndInput(),
+            id="month-end",  # Temporal appends the scheduled time
+            task_queue=task_queue,
+            static_summary="Month-end billing: one run per issuer for the month that ended",
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    day_of_month=[ScheduleRange(1)],
+                    hour=[ScheduleRange(0)],
+                    minute=[ScheduleRange(30)],
+                    comment="00:30 UTC on the 1st",
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
+    )
+
+
+def consolidation_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            DailyConsolidationWorkflow.run,
+            ConsolidationInput(),
+            id="daily-consolidation",
+            task_queue=task_queue,
+            static_summary="Renewal orders and billing-day consolidation for today",
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(0)], minute=[ScheduleRange(15)], comment="00:15 UTC daily"
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
+    )
+
+
+async def ensure_schedules(client: Client, *, task_queue: str) -> list[str]:
+    """Create the recurring-billing schedules, or bring existing ones up to date (task queue,
+    times) without touching their state (paused, history). Safe to call on every start-up."""
+    wanted = {
+        MONTH_END_SCHEDULE: month_end_schedule(task_queue),
+        CONSOLIDATION_SCHEDULE: consolidation_schedule(task_queue),
+    }
+    for schedule_id, schedule in wanted.items():
+        try:
+            await client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
+
+            def update(current: ScheduleUpdateInput, new: Schedule = schedule) -> ScheduleUpdate:
+                return ScheduleUpdate(
+                    schedule=Schedule(
+                        action=new.action,
+                        spec=new.spec,
+                        policy=new.policy,
+                        state=current.description.schedule.state,
+                    )
+                )
+
+            await client.get_schedule_handle(schedule_id).update(update)
+    return list(wanted)
