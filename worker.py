@@ -22,6 +22,7 @@ from billing.settings import Settings, get_settings
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
+from starter.schedules import ensure_schedules
 from starter.temporal import connect_when_ready, register_search_attributes
 from workflows.billing_runs import (
     BillingRunWorkflow,
@@ -84,6 +85,7 @@ def build_worker(
 async def run(settings: Settings) -> None:
     client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
+    await ensure_schedules(client, task_queue=settings.task_queue)
     engine = make_engine(
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
     )

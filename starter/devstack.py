@@ -32,6 +32,7 @@ from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli
 from starter.client import BillingClient
+from starter.schedules import ensure_schedules
 from starter.temporal import connect_when_ready, register_search_attributes
 from worker import build_worker
 
@@ -94,6 +95,7 @@ def temporal_dev_server(port: int, ui_port: int) -> Iterator[str]:
 async def serve(settings: Settings, url: str, api_port: int) -> None:
     client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
+    await ensure_schedules(client, task_queue=settings.task_queue)
     engine = make_engine(url, pool_size=settings.max_concurrent_activities)
     worker = build_worker(
         client,
