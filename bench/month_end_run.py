@@ -17,51 +17,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.contracts.billing_runs import BillingRunInput, RunResult
-from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
-from billing.migrate import upgrade
+from billing.database import make_engine
 from billing.periods import Period
 from billing.store.run_invoicing import key_part_sql, number_sql, payment_term_days_sql
 from starter.binaries import temporal_cli
+from tests.databases import fresh_database
 from worker import build_worker
 from workflows import search_attributes
 from workflows.billing_runs import BillingRunWorkflow, billing_run_id
 
 ISSUER = "bench-seller"
-
-
-def fresh_database() -> tuple[str, Engine, str]:
-    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
-        Path(tempfile.mkdtemp(prefix="billing-bench-")) / "pg"
-    )
-    name = f"billing_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    admin.dispose()
-    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url, create_engine(url, isolation_level="AUTOCOMMIT"), server
-
-
-def drop_database(server: str, url: str) -> None:
-    name = make_url(url).database
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
 
 
 def generate(engine: Engine, customers: int, lines: int) -> None:
@@ -205,8 +178,8 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=500, help="customers per transaction")
     args = parser.parse_args()
 
-    url, engine, server = fresh_database()
-    try:
+    with fresh_database("billing_bench") as url:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
         period = Period.containing(datetime.now(UTC).date())
         t = time.perf_counter()
         generate(engine, args.customers, args.lines)
@@ -230,9 +203,7 @@ def main() -> None:
               f"{invoices:,} invoices, {lines:,} lines")  # fmt: skip
         assert (invoices, lines) == (result.invoices_created, result.lines_invoiced)
         print(f"ratio run / baseline: {workflow_s / raw_s:.2f}x")
-    finally:
         engine.dispose()
-        drop_database(server, url)
 
 
 if __name__ == "__main__":

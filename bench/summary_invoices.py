@@ -19,52 +19,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.contracts.reference_data import OfferIn, PartnerIn, PartnerSettings, VendorIn
-from billing.database import make_engine, sqlalchemy_url, start_embedded_postgres
-from billing.migrate import upgrade
+from billing.database import make_engine
 from billing.settings import Settings
 from billing.store.reference_data import put_offer, put_partner, put_vendor
 from billing.vocabulary import BillingType, PartnerLevel
 from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli
+from tests.databases import fresh_database
 from worker import build_worker
 from workflows import search_attributes
 
 TOKEN = "bench-admin-token"
-
-
-@asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    server = os.environ.get("DATABASE_URL") or start_embedded_postgres(
-        Path(tempfile.mkdtemp(prefix="billing-bench-")) / "pg"
-    )
-    name = f"billing_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    url = make_url(sqlalchemy_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
 
 
 def reference_data(engine: Engine, sellers: list[str], customers: int) -> None:
@@ -200,7 +174,7 @@ def baseline(engine: Engine, seller: str, n: int) -> tuple[float, int]:
 
 
 async def main(n: int, customers: int) -> None:
-    async with fresh_database() as url:
+    with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
