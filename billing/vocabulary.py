@@ -108,6 +108,8 @@ class RunStatus(StrEnum):
     running = "running"
     completed = "completed"
     failed = "failed"
+
+
 class SummaryInvoiceState(StrEnum):
     """A summary invoice's tax-sync state, worded as seed 001 shows it."""
 

@@ -41,9 +41,7 @@ def _attributes(period: str, issuer_id: str | None = None) -> TypedSearchAttribu
     return TypedSearchAttributes(pairs)
 
 
-async def start_billing_run(
-    client: Client, issuer_id: str, period: str, *, task_queue: str
-) -> str:
+async def start_billing_run(client: Client, issuer_id: str, period: str, *, task_queue: str) -> str:
     run_id = billing_run_id(issuer_id, period)
     await client.start_workflow(
         BillingRunWorkflow.run,

@@ -19,10 +19,10 @@ PARTNERS: list[tuple[str, dict[str, Any]]] = [
             "name": "Demo Reseller Ltd",
             "level": "seller",
             "parent_id": DISTRIBUTOR,
-            "settings": {"invoice_per_order": True},
+            "settings": {"invoice_per_order": True, "summary_invoices": True},
         },
     ),
-    (CUSTOMER, {"name": "Acme Corp", "level": "customer", "parent_id": SELLER}),
+    (CUSTOMER, {"name": "Acme Corp", "level": "customer", "parent_id": SELLER, "country": "SE"}),
 ]
 OFFERS: list[tuple[str, dict[str, Any]]] = [
     ("sn1-security", {"vendor_id": SN1, "name": "Singularity Security", "billing_type": "one_time", "unit_price": "12.50", "perpetual": True}),
@@ -36,6 +36,15 @@ ORDERS: list[tuple[str, list[tuple[str, str, int]], dict[str, str]]] = [
     ("DEMO-1003", [("1", "sn1-security", 1), ("2", "sn1-data", 1)], {"1": "succeeded", "2": "failed"}),
     ("DEMO-1004", [("1", "sn1-security", 7), ("2", "sn1-data", 7)], {"1": "succeeded"}),
 ]  # fmt: skip
+
+
+def wait_for(check: Any, what: str, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the demo waited {seconds:.0f} s for {what}")
+        time.sleep(0.2)
+    return result
 
 
 def load(client: BillingClient) -> list[dict[str, Any]]:
@@ -63,9 +72,43 @@ def load(client: BillingClient) -> list[dict[str, Any]]:
                 {"outcome": outcome, "reason": reason},
             )
     expected = {"DEMO-1001", "DEMO-1002", "DEMO-1003"}
-    deadline = time.monotonic() + 30
-    while True:
-        invoices = list(client.pages("/v1/invoices", issuer_id=SELLER))
-        if expected <= {i["order_number"] for i in invoices} or time.monotonic() > deadline:
-            return invoices
-        time.sleep(0.2)
+
+    def per_order_invoices() -> list[dict[str, Any]]:
+        found = list(client.pages("/v1/invoices", issuer_id=SELLER, type="per_order"))
+        return found if expected <= {i["order_number"] for i in found} else []
+
+    return wait_for(per_order_invoices, "the per-order invoices")
+
+
+def summarise(client: BillingClient, invoices: list[dict[str, Any]], day: str) -> dict[str, Any]:
+    """Consolidate the per-order invoices into a summary invoice and wait for its tax sync.
+    Loading again is harmless: the invoices are then skipped as already consolidated."""
+    accepted = client.post(
+        "/v1/summary-invoices",
+        {"issuer_id": SELLER, "invoice_ids": [i["id"] for i in invoices], "invoice_date": day},
+    )
+    request = wait_for(
+        lambda: (
+            (r := client.get(f"/v1/summary-invoice-requests/{accepted['request_id']}"))["status"]
+            == "complete"
+            and r
+        ),
+        "the summary invoice request",
+    )
+
+    def taxed() -> list[dict[str, Any]]:
+        found = list(client.pages("/v1/summary-invoices", issuer_id=SELLER))
+        return found if all(s["state"] in {"TaxCompleted", "TaxFailed"} for s in found) else []
+
+    return {"request": request, "summaries": wait_for(taxed, "the tax sync")}
+
+
+def month_end(client: BillingClient, period: str) -> dict[str, Any]:
+    """Run the month-end billing of the period now, for the monthly lines (Microsoft's E5)."""
+    run = client.post("/v1/billing-runs", {"issuer_id": SELLER, "period": period})
+    return wait_for(
+        lambda: (
+            (r := client.get(f"/v1/billing-runs/{run['run_id']}"))["status"] == "completed" and r
+        ),
+        "the month-end run",
+    )

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -37,7 +38,7 @@ from starter.temporal import connect_when_ready, register_search_attributes
 from worker import build_worker
 
 DATA = Path(__file__).resolve().parent.parent / ".data"
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def database_url(settings: Settings) -> str:
@@ -115,26 +116,42 @@ async def serve(settings: Settings, url: str, api_port: int) -> None:
                 raise SystemExit(f"The API could not start on port {api_port}.")
             await asyncio.sleep(0.05)
         api_url = f"http://127.0.0.1:{api_port}"
-        invoices = await asyncio.to_thread(load_demo, api_url, settings.admin_token)
-        console.print(f"[green]Demo loaded[/green]: {len(invoices)} invoice(s) per order:")
-        for invoice in invoices:
-            console.print(
-                f"  {invoice['number']}  order {invoice['order_number']}  "
-                f"{len(invoice['lines'])} line(s)  {invoice['total']} {invoice['currency']}  "
-                f"[dim]{invoice['status']}[/dim]"
-            )
-        console.print(
-            "  DEMO-1004 still waits for item 2: "
-            "`billing orders show DEMO-1004`, or record it by hand with `billing orders record-outcome`."
-        )
+        await asyncio.to_thread(show_demo, api_url, settings.admin_token)
         banner(settings, api_url)
         await api_task
     engine.dispose()
 
 
-def load_demo(api_url: str, token: str) -> list[dict]:
+def show_demo(api_url: str, token: str) -> None:
+    """Load the demo through the API and say what each capability made of it."""
+    today = datetime.now(UTC).date()
     with BillingClient(api_url, token) as client:
-        return demo.load(client)
+        invoices = demo.load(client)
+        console.print(
+            f"[green]Invoice per order[/green]: {len(invoices)} invoice(s), verified at once:"
+        )
+        for invoice in invoices:
+            console.print(
+                f"  {invoice['number']}  order {invoice['order_number']}  "
+                f"{len(invoice['lines'])} line(s)  {invoice['total']} {invoice['currency']}"
+            )
+        console.print(
+            "  DEMO-1004 still waits for item 2: see `billing orders show DEMO-1004`; after 24 h "
+            "it is marked stuck, and `billing orders record-outcome` unsticks it."
+        )
+        summary = demo.summarise(client, invoices, today.isoformat())
+        console.print(f"[green]Summary invoices[/green]: {summary['request']['message']}")
+        for s in summary["summaries"]:
+            console.print(
+                f"  {s['invoice_code']}  to {s['receiver_id']}  {s['state']}  reference "
+                f"{s['reference_code']}  subtotal {s['subtotal']} + tax {s['tax']} = "
+                f"{s['total']} {s['currency'] or ''}  (PDF: /v1/summary-invoices/{s['id']}/pdf)"
+            )
+        run = demo.month_end(client, f"{today:%Y-%m}")
+        console.print(
+            f"[green]Month-end run[/green] {run['period']}: {run['invoices_created']} invoice(s), "
+            f"{run['lines_invoiced']} monthly line(s) (Microsoft E5 of DEMO-1002)."
+        )
 
 
 def banner(settings: Settings, api_url: str) -> None:

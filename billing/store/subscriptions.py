@@ -86,7 +86,8 @@ def change_subscription(
     if "ends_at" in given:
         values["expires_at"] = change.ends_at
     grouping = {
-        name: getattr(change, name).value if name == "payment_term" and getattr(change, name)
+        name: getattr(change, name).value
+        if name == "payment_term" and getattr(change, name)
         else getattr(change, name)
         for name in ("invoice_group_number", "bill_to_contact", "payment_term")
         if name in given

@@ -23,8 +23,8 @@ def list_invoices(
                 i["status"],
                 i["receiver_id"],
                 i["order_number"],
-                i["currency"],
-                i["total"],
+                i["currency"] or "several",
+                i["total"] if i["total"] is not None else "see summary",
             )
             for i in client.pages(
                 "/v1/invoices", issuer_id=issuer, receiver_id=receiver, order_number=order
@@ -50,7 +50,10 @@ def show_invoice(invoice_id: str) -> None:
             for x in invoice["lines"]
         ],
     )
-    console.print(f"Total {invoice['total']} {invoice['currency']}")
+    if invoice["total"] is None:  # a summary invoice holding several currencies
+        console.print(f"Several currencies: `billing summaries show {invoice['id']}` totals each.")
+    else:
+        console.print(f"Total {invoice['total']} {invoice['currency']}")
 
 
 @billings.command("list")
