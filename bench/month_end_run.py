@@ -27,7 +27,8 @@ from temporalio.testing import WorkflowEnvironment
 from billing.contracts.billing_runs import BillingRunInput, RunResult
 from billing.database import make_engine
 from billing.periods import Period
-from billing.store.run_invoicing import key_part_sql, number_sql, payment_term_days_sql
+from billing.store.month_end import RECEIVER_KEY_PARTS, grouping_key_sql
+from billing.store.run_invoicing import number_sql, payment_term_days_sql
 from starter.binaries import temporal_cli
 from tests.databases import fresh_database
 from worker import build_worker
@@ -95,17 +96,7 @@ def reset(engine: Engine) -> None:
 
 def baseline(engine: Engine, period: Period) -> tuple[int, int]:
     """The same grouping in one raw statement: no pages, no progress, no resumability."""
-    key = " || '|' || ".join(
-        key_part_sql(p)
-        for p in (
-            "l.receiver_id",
-            "null",
-            "l.invoice_group_number",
-            "coalesce(l.bill_to_contact, p.bill_to_contact)",
-            "coalesce(l.payment_term, p.payment_term)",
-            "l.currency",
-        )
-    )
+    key = grouping_key_sql(RECEIVER_KEY_PARTS)
     with engine.begin() as conn:
         row = conn.execute(
             text(

@@ -67,6 +67,21 @@ def count_keys(conn: Connection, issuer_id: str, grouping: InvoiceGrouping) -> i
     )
 
 
+# The default grouping key's parts, over billing_lines `l` joined to the receiver's partner `p`.
+RECEIVER_KEY_PARTS = [
+    "l.receiver_id",
+    "null",
+    "l.invoice_group_number",
+    "coalesce(l.bill_to_contact, p.bill_to_contact)",
+    "coalesce(l.payment_term, p.payment_term)",
+    "l.currency",
+]
+
+
+def grouping_key_sql(parts: list[str]) -> str:
+    return " || '|' || ".join(key_part_sql(part) for part in parts)
+
+
 def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
     if grouping is InvoiceGrouping.vendor:
         # AppXite: one invoice per vendor and period, its lines naming several receivers.
@@ -83,16 +98,9 @@ def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
                     coalesce(l.payment_term, p.payment_term) as payment_term,
                     cast(:last_day as date) + {payment_term_days_sql("coalesce(l.payment_term, p.payment_term)")}
                       as due_date"""
-        key = [
-            "l.receiver_id",
-            "null",
-            "l.invoice_group_number",
-            "coalesce(l.bill_to_contact, p.bill_to_contact)",
-            "coalesce(l.payment_term, p.payment_term)",
-            "l.currency",
-        ]
+        key = RECEIVER_KEY_PARTS
         page_column = "receiver_id"
-    grouping_key = " || '|' || ".join(key_part_sql(part) for part in key)
+    grouping_key = grouping_key_sql(key)
     exclusion = ""
     if leave_for_consolidation:
         # Lines billing-day consolidation will take are not the month-end run's.
