@@ -4,6 +4,7 @@ half-way can simply be retried by the order system."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -21,27 +22,6 @@ from workflows import search_attributes as sa
 from workflows.order import BillingState, OrderWorkflow, workflow_id
 
 
-def _start_options(order: Order, task_queue: str, stuck_after: timedelta) -> dict:
-    return {
-        "id": workflow_id(order.order_number),
-        "task_queue": task_queue,
-        # A finished order is never run again under the same number.
-        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        "search_attributes": TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
-                SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
-                SearchAttributePair(sa.BILLING_STATE, BillingState.AWAITING_PROVISIONING),
-                SearchAttributePair(sa.PENDING_ITEMS, len(order.pending_items)),
-            ]
-        ),
-        "static_summary": (
-            f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
-            f"{len(order.items)} item(s)"
-        ),
-    }
-
-
 def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
     return OrderWorkflowInput(
         order_number=order.order_number,
@@ -52,8 +32,8 @@ def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
     )
 
 
-async def ensure_order_workflow(
-    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta
+async def _start(
+    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta, **extra: Any
 ) -> None:
     if order.status is OrderStatus.completed:
         return
@@ -61,11 +41,38 @@ async def ensure_order_workflow(
         await client.start_workflow(
             OrderWorkflow.run,
             _input(order, stuck_after),
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            **_start_options(order, task_queue, stuck_after),
+            id=workflow_id(order.order_number),
+            task_queue=task_queue,
+            # A finished order is never run again under the same number.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
+                    SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
+                    SearchAttributePair(sa.BILLING_STATE, BillingState.AWAITING_PROVISIONING),
+                    SearchAttributePair(sa.PENDING_ITEMS, len(order.pending_items)),
+                ]
+            ),
+            static_summary=(
+                f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
+                f"{len(order.items)} item(s)"
+            ),
+            **extra,
         )
     except WorkflowAlreadyStartedError:
-        pass  # it ran to completion already
+        pass  # it ran to completion already: every outcome had arrived
+
+
+async def ensure_order_workflow(
+    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta
+) -> None:
+    await _start(
+        client,
+        order,
+        task_queue=task_queue,
+        stuck_after=stuck_after,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
 
 
 async def deliver_outcome(
@@ -79,15 +86,11 @@ async def deliver_outcome(
 ) -> None:
     """Signal-with-start: wakes the running workflow, or starts it if the order's submission
     recorded the order but never got as far as starting its workflow."""
-    if order.status is OrderStatus.completed:
-        return
-    try:
-        await client.start_workflow(
-            OrderWorkflow.run,
-            _input(order, stuck_after),
-            start_signal="provisioning_reported",
-            start_signal_args=[ProvisioningReported(item_id=item_id, outcome=outcome)],
-            **_start_options(order, task_queue, stuck_after),
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # closed in the meantime: every outcome had arrived
+    await _start(
+        client,
+        order,
+        task_queue=task_queue,
+        stuck_after=stuck_after,
+        start_signal="provisioning_reported",
+        start_signal_args=[ProvisioningReported(item_id=item_id, outcome=outcome)],
+    )
