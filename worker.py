@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.billing_runs import BillingRunActivities
+from activities.order_recovery import OrderRecoveryActivities
 from activities.orders import OrderActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
@@ -31,11 +33,13 @@ from workflows.billing_runs import (
     MonthEndWorkflow,
 )
 from workflows.order import OrderWorkflow
+from workflows.order_recovery import OrderRecoveryWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 
 WORKFLOWS = [
     OrderWorkflow,
+    OrderRecoveryWorkflow,
     SummaryRequestWorkflow,
     TaxSyncWorkflow,
     BillingRunWorkflow,
@@ -52,8 +56,12 @@ def build_worker(
     task_queue: str,
     max_concurrent_activities: int = 16,
     tax_provider: TaxProvider | None = None,
+    order_stuck_after: timedelta = timedelta(hours=24),
 ) -> Worker:
     orders = OrderActivities(engine)
+    recovery = OrderRecoveryActivities(
+        engine, client, task_queue=task_queue, stuck_after=order_stuck_after
+    )
     runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
@@ -64,6 +72,7 @@ def build_worker(
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
+            recovery.recover_orders,
             runs.start_billing_run,
             runs.invoice_period_pages,
             runs.generate_renewal_orders,
@@ -82,20 +91,31 @@ def build_worker(
     )
 
 
-async def run(settings: Settings) -> None:
-    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
-    await register_search_attributes(client)
-    await ensure_schedules(client, task_queue=settings.task_queue)
-    engine = make_engine(
-        resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
-    )
-    worker = build_worker(
+def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> Worker:
+    return build_worker(
         client,
         engine,
         task_queue=settings.task_queue,
         max_concurrent_activities=settings.max_concurrent_activities,
         tax_provider=configured_tax_provider(settings),
+        order_stuck_after=settings.order_stuck_after,
     )
+
+
+async def prepare_temporal(settings: Settings) -> Client:
+    """Connect, and make sure what the workflows rely on exists: search attributes, schedules."""
+    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
+    await register_search_attributes(client)
+    await ensure_schedules(client, task_queue=settings.task_queue)
+    return client
+
+
+async def run(settings: Settings) -> None:
+    client = await prepare_temporal(settings)
+    engine = make_engine(
+        resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
+    )
+    worker = worker_from_settings(client, engine, settings)
     logging.info("worker polling task queue %r", settings.task_queue)
     await worker.run()
 

@@ -33,9 +33,7 @@ from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli
 from starter.client import BillingClient
-from starter.schedules import ensure_schedules
-from starter.temporal import connect_when_ready, register_search_attributes
-from worker import build_worker
+from worker import prepare_temporal, worker_from_settings
 
 DATA = Path(__file__).resolve().parent.parent / ".data"
 console = Console(soft_wrap=True)
@@ -94,16 +92,9 @@ def temporal_dev_server(port: int, ui_port: int) -> Iterator[str]:
 
 
 async def serve(settings: Settings, url: str, api_port: int) -> None:
-    client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
-    await register_search_attributes(client)
-    await ensure_schedules(client, task_queue=settings.task_queue)
+    client = await prepare_temporal(settings)
     engine = make_engine(url, pool_size=settings.max_concurrent_activities)
-    worker = build_worker(
-        client,
-        engine,
-        task_queue=settings.task_queue,
-        max_concurrent_activities=settings.max_concurrent_activities,
-    )
+    worker = worker_from_settings(client, engine, settings)
     app = create_app(AppContext(settings, engine, client))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning")

@@ -3,6 +3,8 @@
 - `billing-month-end`: on the 1st of every month, 00:30 UTC, starts `MonthEnd`, which starts
   `billing-run-<issuer>-<period>` for each issuer with uninvoiced monthly lines of the month
   that just ended;
+- `billing-order-recovery`: every 15 minutes, starts `OrderRecovery`, which starts the workflow
+  of any order waiting in the database without one;
 - `billing-consolidation-daily`: every day, 00:15 UTC, starts `DailyConsolidation`, which
   starts `consolidation-<date>`: renewal orders due, then the consolidated invoices of the
   customers whose billing day is M days later.
@@ -21,6 +23,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -30,10 +33,13 @@ from temporalio.client import (
 )
 
 from billing.contracts.billing_runs import ConsolidationInput, MonthEndInput
+from billing.contracts.order_recovery import OrderRecoveryInput
 from workflows.billing_runs import DailyConsolidationWorkflow, MonthEndWorkflow
+from workflows.order_recovery import OrderRecoveryWorkflow
 
 MONTH_END_SCHEDULE = "billing-month-end"
 CONSOLIDATION_SCHEDULE = "billing-consolidation-daily"
+ORDER_RECOVERY_SCHEDULE = "billing-order-recovery"
 CATCHUP = timedelta(days=1)
 
 
@@ -80,12 +86,28 @@ def consolidation_schedule(task_queue: str) -> Schedule:
     )
 
 
+def order_recovery_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            OrderRecoveryWorkflow.run,
+            OrderRecoveryInput(),
+            id="order-recovery",
+            task_queue=task_queue,
+            static_summary="Start the workflow of any waiting order that has none",
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=15))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_schedules(client: Client, *, task_queue: str) -> list[str]:
-    """Create the recurring-billing schedules, or bring existing ones up to date (task queue,
-    times) without touching their state (paused, history). Safe to call on every start-up."""
+    """Create the engine's schedules (recurring billing, order recovery), or bring existing ones
+    up to date (task queue, times) without touching their state (paused, history). Safe to call
+    on every start-up."""
     wanted = {
         MONTH_END_SCHEDULE: month_end_schedule(task_queue),
         CONSOLIDATION_SCHEDULE: consolidation_schedule(task_queue),
+        ORDER_RECOVERY_SCHEDULE: order_recovery_schedule(task_queue),
     }
     for schedule_id, schedule in wanted.items():
         try:

@@ -18,7 +18,12 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_histories_are_committed() -> None:
     names = {path.stem for path in HISTORIES}
-    assert {"order_all_succeed", "order_partial_failure", "order_stuck_then_resolved"} <= names
+    assert {
+        "order_all_succeed",
+        "order_partial_failure",
+        "order_stuck_then_resolved",
+        "order_recovery",
+    } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names
 

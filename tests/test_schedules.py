@@ -13,7 +13,12 @@ from temporalio.client import (
 )
 
 from billing.settings import Settings
-from starter.schedules import CONSOLIDATION_SCHEDULE, MONTH_END_SCHEDULE, ensure_schedules
+from starter.schedules import (
+    CONSOLIDATION_SCHEDULE,
+    MONTH_END_SCHEDULE,
+    ORDER_RECOVERY_SCHEDULE,
+    ensure_schedules,
+)
 
 
 async def test_schedules_are_created_once_and_kept_up_to_date(
@@ -22,13 +27,19 @@ async def test_schedules_are_created_once_and_kept_up_to_date(
     assert await ensure_schedules(temporal, task_queue="elsewhere") == [
         MONTH_END_SCHEDULE,
         CONSOLIDATION_SCHEDULE,
+        ORDER_RECOVERY_SCHEDULE,
     ]
     # Again at the next start-up, now with the real task queue: no error, no second schedule.
     await ensure_schedules(temporal, task_queue=settings.task_queue)
     ids = [s.id async for s in await temporal.list_schedules()]
     assert sorted(i for i in ids if i.startswith("billing-")) == sorted(
-        [MONTH_END_SCHEDULE, CONSOLIDATION_SCHEDULE]
+        [MONTH_END_SCHEDULE, CONSOLIDATION_SCHEDULE, ORDER_RECOVERY_SCHEDULE]
     )
+    recovery = await temporal.get_schedule_handle(ORDER_RECOVERY_SCHEDULE).describe()
+    action = recovery.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert (action.workflow, action.task_queue) == ("OrderRecovery", settings.task_queue)
+    assert [i.every.total_seconds() for i in recovery.schedule.spec.intervals] == [900]
 
     month_end = await temporal.get_schedule_handle(MONTH_END_SCHEDULE).describe()
     action = month_end.schedule.action

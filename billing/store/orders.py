@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, exists, func, select, update
@@ -183,18 +184,27 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
     ]
 
 
+# Orders whose workflow is still waiting for provisioning outcomes.
+WAITING = (OrderStatus.awaiting_provisioning, OrderStatus.stuck)
+
+
 def list_orders(
     conn: Connection,
     *,
-    status: OrderStatus | None = None,
+    status: OrderStatus | tuple[OrderStatus, ...] | None = None,
     customer_id: str | None = None,
     issuer_id: str | None = None,
+    created_before: datetime | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Order]:
     query = select(orders)
-    if status is not None:
+    if isinstance(status, OrderStatus):
         query = query.where(orders.c.status == status.value)
+    elif status is not None:
+        query = query.where(orders.c.status.in_([s.value for s in status]))
+    if created_before is not None:
+        query = query.where(orders.c.created_at < created_before)
     if customer_id is not None:
         query = query.where(orders.c.customer_id == customer_id)
     if issuer_id is not None:

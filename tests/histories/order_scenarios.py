@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.histories.record import Recorder
-from tests.world import build_world, report, submit
+from billing.contracts.order_recovery import OrderRecoveryInput
+from billing.contracts.orders import OrderIn
+from billing.store.orders import create_order
+from tests.histories.record import TASK_QUEUE, Recorder
+from tests.world import build_world, order_body, report, submit
 from workflows.order import workflow_id
+from workflows.order_recovery import OrderRecoveryWorkflow
 
 
 async def all_succeed(r: Recorder) -> None:
@@ -59,7 +63,28 @@ async def stuck_then_resolved(r: Recorder) -> None:
     await r.save("order_stuck_then_resolved", workflow_id(number))
 
 
+async def orphan_recovered(r: Recorder) -> None:
+    world = await build_world(r.api, "rec-orphan")
+    number = world.order_number("ORPHAN")
+    with r.engine.begin() as conn:  # committed, but its workflow never started
+        create_order(
+            conn,
+            OrderIn.model_validate(
+                order_body(number, world.seller, world.customer, [("sec", world.security, 1)])
+            ),
+        )
+    recovery_id = "order-recovery-recorded"
+    await r.client.execute_workflow(
+        OrderRecoveryWorkflow.run,
+        OrderRecoveryInput(older_than=timedelta(0)),
+        id=recovery_id,
+        task_queue=TASK_QUEUE,
+    )
+    await r.save("order_recovery", recovery_id)
+
+
 SCENARIOS = {
+    "order_recovery": orphan_recovered,
     "order_all_succeed": all_succeed,
     "order_partial_failure": partial_failure,
     "order_stuck_then_resolved": stuck_then_resolved,

@@ -1,6 +1,6 @@
 """Re-record the workflow histories the replay tests use.
 
-    python3 dev.py record-histories
+    python3 dev.py record-histories [SCENARIO ...]   (all of them by default)
 
 Runs each recording scenario against real servers (a Temporal dev server or the time-skipping
 server, and PostgreSQL from DATABASE_URL or an embedded one), then writes each finished
@@ -11,6 +11,7 @@ workflow's commands; never to make a failing replay pass without understanding w
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,11 @@ def scenarios() -> dict[str, Scenario]:
     }
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    chosen = {name: s for name, s in scenarios().items() if not names or name in names}
+    unknown = sorted(set(names) - chosen.keys())
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {unknown}; known: {sorted(scenarios())}")
     with fresh_database("billing_record") as url:
         engine = make_engine(url)
         env = await WorkflowEnvironment.start_time_skipping(
@@ -79,11 +84,11 @@ async def main() -> None:
                 api_client(settings, engine, env.client) as api,
             ):
                 recorder = Recorder(api=api, env=env, engine=engine)
-                for name, scenario in scenarios().items():
+                for name, scenario in chosen.items():
                     print(f"scenario {name} ...")
                     await scenario(recorder)
         engine.dispose()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
