@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from billing.contracts.common import Page
 from billing.contracts.order_recovery import OrderRecoveryInput, OrderRecoveryResult
 from billing.contracts.orders import Order
 from billing.store.orders import WAITING, list_orders
 from starter.order_workflows import ensure_order_workflow
+from starter.temporal import describe_or_none
 from workflows.order import workflow_id
 
 
@@ -43,13 +43,8 @@ class OrderRecoveryActivities:
             page = await asyncio.to_thread(self._page, cutoff, cursor)
             for order in page.items:
                 result.checked += 1
-                try:
-                    description = await self._client.get_workflow_handle(
-                        workflow_id(order.order_number)
-                    ).describe()
-                except RPCError as error:
-                    if error.status != RPCStatusCode.NOT_FOUND:
-                        raise
+                description = await describe_or_none(self._client, workflow_id(order.order_number))
+                if description is None:
                     await ensure_order_workflow(
                         self._client,
                         order,

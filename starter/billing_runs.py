@@ -13,10 +13,10 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
 from billing.contracts.billing_runs import BillingRunInput, ConsolidationInput
 from billing.vocabulary import RunStatus
+from starter.temporal import describe_or_none
 from workflows import search_attributes as sa
 from workflows.billing_runs import (
     BillingRunWorkflow,
@@ -74,12 +74,9 @@ async def start_consolidation_run(client: Client, as_of: date, *, task_queue: st
 async def temporal_status(client: Client, run_id: str) -> RunStatus | None:
     """The run's status as Temporal sees it, None when Temporal does not know the run. Only
     Temporal can tell that a run ended without completing: nothing is left to record it."""
-    try:
-        described = await client.get_workflow_handle(run_id).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
+    described = await describe_or_none(client, run_id)
+    if described is None:
+        return None
     if described.status in (
         WorkflowExecutionStatus.RUNNING,
         WorkflowExecutionStatus.CONTINUED_AS_NEW,

@@ -13,11 +13,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from billing.contracts.order_workflow import OrderWorkflowInput, ProvisioningReported
 from billing.contracts.orders import Order
 from billing.vocabulary import OrderStatus, Outcome
+from starter.temporal import start_once
 from workflows import search_attributes as sa
 from workflows.order import BillingState, OrderWorkflow, workflow_id
 
@@ -37,30 +37,29 @@ async def _start(
 ) -> None:
     if order.status is OrderStatus.completed:
         return
-    try:
-        await client.start_workflow(
-            OrderWorkflow.run,
-            _input(order, stuck_after),
-            id=workflow_id(order.order_number),
-            task_queue=task_queue,
-            # A finished order is never run again under the same number.
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
-                    SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
-                    SearchAttributePair(sa.BILLING_STATE, BillingState.AWAITING_PROVISIONING),
-                    SearchAttributePair(sa.PENDING_ITEMS, len(order.pending_items)),
-                ]
-            ),
-            static_summary=(
-                f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
-                f"{len(order.items)} item(s)"
-            ),
-            **extra,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran to completion already: every outcome had arrived
+    # False when it already ran to completion: every outcome had arrived.
+    await start_once(
+        client,
+        OrderWorkflow.run,
+        _input(order, stuck_after),
+        id=workflow_id(order.order_number),
+        task_queue=task_queue,
+        # A finished order is never run again under the same number.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
+                SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
+                SearchAttributePair(sa.BILLING_STATE, BillingState.AWAITING_PROVISIONING),
+                SearchAttributePair(sa.PENDING_ITEMS, len(order.pending_items)),
+            ]
+        ),
+        static_summary=(
+            f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
+            f"{len(order.items)} item(s)"
+        ),
+        **extra,
+    )
 
 
 async def ensure_order_workflow(

@@ -9,11 +9,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from billing.contracts.summary_invoices import SummaryRequestAccepted
 from billing.contracts.summary_workflow import SummaryRequestInput, TaxSyncInput, TaxSyncOptions
 from billing.vocabulary import SummaryInvoiceState
+from starter.temporal import start_once
 from workflows import search_attributes as sa
 from workflows.summary_request import RequestState, SummaryRequestWorkflow
 from workflows.summary_request import workflow_id as request_workflow_id
@@ -29,31 +29,30 @@ async def start_summary_request(
     task_queue: str,
     tax: TaxSyncOptions,
 ) -> None:
-    try:
-        await client.start_workflow(
-            SummaryRequestWorkflow.run,
-            SummaryRequestInput(
-                request_id=accepted.request_id,
-                issuer_id=issuer_id,
-                invoices_added=accepted.invoices_added,
-                tax=tax,
-            ),
-            id=request_workflow_id(accepted.request_id),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.ISSUER_ID, issuer_id),
-                    SearchAttributePair(sa.BILLING_STATE, RequestState.CREATING),
-                ]
-            ),
-            static_summary=(
-                f"Summary invoices of {issuer_id}: {accepted.invoices_added} invoice(s) selected"
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # done already
+    # Nothing to do when the request's workflow already started (or finished) under its id.
+    await start_once(
+        client,
+        SummaryRequestWorkflow.run,
+        SummaryRequestInput(
+            request_id=accepted.request_id,
+            issuer_id=issuer_id,
+            invoices_added=accepted.invoices_added,
+            tax=tax,
+        ),
+        id=request_workflow_id(accepted.request_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ISSUER_ID, issuer_id),
+                SearchAttributePair(sa.BILLING_STATE, RequestState.CREATING),
+            ]
+        ),
+        static_summary=(
+            f"Summary invoices of {issuer_id}: {accepted.invoices_added} invoice(s) selected"
+        ),
+    )
 
 
 def _tax_sync_options(
@@ -77,18 +76,14 @@ async def start_tax_sync(
     client: Client, input: TaxSyncInput, *, receiver_id: str, task_queue: str
 ) -> None:
     """Start a summary invoice's tax sync once; a second start (an activity retried) is a no-op."""
-    try:
-        await client.start_workflow(
-            TaxSyncWorkflow.run,
-            input,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            **_tax_sync_options(
-                input.summary_invoice_id, input.invoice_code, receiver_id, task_queue
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        pass
+    await start_once(
+        client,
+        TaxSyncWorkflow.run,
+        input,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        **_tax_sync_options(input.summary_invoice_id, input.invoice_code, receiver_id, task_queue),
+    )
 
 
 async def retry_tax_sync(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import search_attributes
@@ -60,3 +62,23 @@ async def register_search_attributes(
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
+
+
+async def start_once(client: Client, workflow: Any, arg: Any, **options: Any) -> bool:
+    """Start a workflow whose id names one piece of business work. When that id is running, or
+    has run under a policy that refuses another run, the work is already in hand: False."""
+    try:
+        await client.start_workflow(workflow, arg, **options)
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+async def describe_or_none(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
+    """The workflow's description, or None when Temporal has never heard of it."""
+    try:
+        return await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
