@@ -13,7 +13,7 @@ import httpx
 from temporalio.client import Client
 
 from billing.contracts.billing_runs import RunResult
-from tests.world import billed, put, report
+from tests.world import billed, partner_body, put, report
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,6 @@ class RecurringWorld:
 
     def id(self, name: str) -> str:
         return f"{name}-{self.suffix}"
-
-
-def partner_body(
-    name: str, level: str, parent: str | None, *, settings: dict | None = None, **fields: Any
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "level": level,
-        "parent_id": parent,
-        "currency": "EUR",
-        "settings": settings or {},
-        **fields,
-    }
 
 
 async def recurring_world(

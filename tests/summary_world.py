@@ -23,7 +23,7 @@ from billing.schema import billing_lines, invoices
 from billing.store.invoice_numbers import next_invoice_number
 from billing.tax.provider import TaxProvider
 from tests.conftest import api_client, make_settings
-from tests.world import put
+from tests.world import partner_body, put
 from worker import build_worker
 
 PRICES = {"EUR": Decimal("10.00"), "USD": Decimal("12.50"), "GBP": Decimal("7.25")}
@@ -47,14 +47,13 @@ class SummaryWorld:
 def partner(
     name: str, level: str, parent: str | None, *, summaries: bool = False, country: str | None
 ) -> dict[str, Any]:
-    return {
-        "name": name,
-        "level": level,
-        "parent_id": parent,
-        "currency": "EUR",
-        "country": country,
-        "settings": {"invoice_per_order": False, "summary_invoices": summaries},
-    }
+    return partner_body(
+        name,
+        level,
+        parent,
+        settings={"invoice_per_order": False, "summary_invoices": summaries},
+        country=country,
+    )
 
 
 async def build_summary_world(api: httpx.AsyncClient, suffix: str | None = None) -> SummaryWorld:

@@ -21,12 +21,11 @@ from tests.recurring import (
     customer,
     invoices,
     month_end,
-    partner_body,
     provisioned_order,
     recurring_world,
     this_period,
 )
-from tests.world import put
+from tests.world import partner_body, put
 
 # Every test runs on its own day, so no two share a consolidation run.
 _days = itertools.count()

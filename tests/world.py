@@ -35,6 +35,19 @@ class World:
         return f"{name}-{self.suffix}"
 
 
+def partner_body(
+    name: str, level: str, parent: str | None, *, settings: dict | None = None, **fields: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "level": level,
+        "parent_id": parent,
+        "currency": "EUR",
+        "settings": settings or {},
+        **fields,
+    }
+
+
 async def put(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     response = await api.put(path, json=body)
     assert response.status_code == 200, response.text
@@ -60,13 +73,7 @@ async def build_world(api: httpx.AsyncClient, suffix: str) -> World:
     )
 
     def partner(name: str, level: str, parent: str | None, per_order: bool = False) -> dict:
-        return {
-            "name": name,
-            "level": level,
-            "parent_id": parent,
-            "currency": "EUR",
-            "settings": {"invoice_per_order": per_order},
-        }
+        return partner_body(name, level, parent, settings={"invoice_per_order": per_order})
 
     await put(api, f"/v1/partners/{w.distributor}", partner("Distributor", "distributor", None))
     await put(api, f"/v1/partners/{w.seller}", partner("Seller", "seller", w.distributor, True))
