@@ -20,7 +20,7 @@ from billing.schema import billing_lines, summary_invoice_lines, summary_request
 from billing.settings import Settings
 from billing.store.summary_invoices import create_request
 from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
-from starter.summary_workflows import start_summary_request
+from billing.temporal.summary_requests import start_summary_request
 from tests.summary_world import (
     SummaryWorld,
     build_summary_world,
