@@ -32,7 +32,7 @@ CONFLICT = WorkflowIDConflictPolicy.USE_EXISTING
 
 
 def _attributes(period: str, issuer_id: str | None = None) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair] = [
+    pairs: list[SearchAttributePair[str]] = [
         SearchAttributePair(sa.BILLING_STATE, BillingState.RUN_RUNNING),
         SearchAttributePair(sa.BILLING_PERIOD, period),
     ]
