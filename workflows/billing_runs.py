@@ -5,8 +5,8 @@
 customers whose billing day comes M days later. The work is set-based SQL in activities that
 page through customers; the workflow only moves the cursor from one activity to the next, so
 its history stays a few events per hundreds of customers and it continues as new when Temporal
-suggests it. The schedules (billing.temporal.schedules) start `MonthEnd` and `DailyConsolidation`,
-which start these runs under their readable ids.
+suggests it. The schedules (billing.temporal.schedules) start `MonthEnd` and
+`DailyConsolidation`, which start these runs under their readable ids.
 """
 
 from __future__ import annotations
