@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal_column, select
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import BillingLine
@@ -23,8 +23,9 @@ def list_billing_lines(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[BillingLine]:
-    # Lines without an order sort as the empty string so keyset comparisons never meet NULL.
-    order_key = func.coalesce(billing_lines.c.order_number, "").label("order_key")
+    # Lines without an order sort as the empty string so keyset comparisons never meet NULL. The
+    # literal (not a bound parameter) is what lets ix_billing_lines_issuer_order_key serve it.
+    order_key = func.coalesce(billing_lines.c.order_number, literal_column("''")).label("order_key")
     query = select(billing_lines, order_key)
     if issuer_id is not None:
         query = query.where(billing_lines.c.issuer_id == issuer_id)
