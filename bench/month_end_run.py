@@ -1,22 +1,29 @@
 """Benchmark: a month-end run over many customers against one raw INSERT ... SELECT.
 
     python3 dev.py bench month_end_run [--customers 100000] [--lines 10] [--page-size 500]
+                                       [--sizes 1,4,16]
 
 Makes a fresh database (DATABASE_URL's server, else an embedded one), generates the customers
 and their uninvoiced monthly lines with set-based SQL, then measures:
 
 1. the real month-end run: BillingRun workflow on a Temporal dev server, its activities on a
    worker, paging through customers, one transaction per page;
-2. the baseline: the same lines, uninvoiced again, grouped into the same invoices by one raw
-   INSERT ... SELECT + link in one transaction (no paging, no workflow, no resumability).
+2. the floor: the same lines grouped into the same invoices by one raw INSERT ... SELECT + link
+   in one transaction (no paging, no workflow, no resumability), on copies of the two tables
+   that carry only what the engine cannot do without: primary keys, the line's business key,
+   the invoice's number and run-group keys, the line-to-invoice foreign key and the index that
+   finds an invoice's lines;
+3. the same statement on the engine's own tables, with every index and foreign key.
 
-and prints both wall times and their ratio.
+and prints the wall times and the ratio run / floor. `--sizes 1,4,16` repeats it at those
+multiples of `--customers` and prints how time and this process's peak memory grow.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import time
 from datetime import UTC, datetime
 
@@ -94,10 +101,39 @@ def reset(engine: Engine) -> None:
         conn.execute(text("vacuum analyze"))
 
 
-def baseline(engine: Engine, period: Period) -> tuple[int, int]:
+# Copies of invoices and billing_lines with only the constraints the engine cannot do without;
+# `like ... including defaults including constraints` brings defaults, identity and CHECKs only.
+FLOOR_SCHEMA = f"""
+    drop schema if exists floor cascade;
+    create schema floor;
+    create table floor.invoices (like public.invoices including defaults including constraints);
+    alter table floor.invoices add primary key (id), add unique (issuer_id, number);
+    create unique index on floor.invoices (issuer_id, type, period, grouping_key)
+        where grouping_key is not null;
+    create table floor.billing_lines
+        (like public.billing_lines including defaults including identity including constraints);
+    insert into floor.billing_lines overriding system value
+        select * from public.billing_lines where issuer_id = '{ISSUER}';
+    alter table floor.billing_lines add primary key (id), add unique (charge_key),
+        add foreign key (invoice_id) references floor.invoices (id);
+    create index on floor.billing_lines (invoice_id) where invoice_id is not null;
+"""
+
+
+def make_floor(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(FLOOR_SCHEMA)
+    with engine.connect() as conn:
+        conn.execute(text("vacuum analyze floor.invoices, floor.billing_lines"))
+
+
+def baseline(engine: Engine, period: Period, *, schema: str = "public") -> tuple[int, int]:
     """The same grouping in one raw statement: no pages, no progress, no resumability."""
     key = grouping_key_sql(RECEIVER_KEY_PARTS)
     with engine.begin() as conn:
+        # Unqualified names resolve to the floor's copies first; partners stay the engine's.
+        # (A session setting: this engine autocommits, so `set local` would not last.)
+        conn.execute(text(f"set search_path to {schema}, public"))
         row = conn.execute(
             text(
                 f"""
@@ -136,6 +172,7 @@ def baseline(engine: Engine, period: Period) -> tuple[int, int]:
             ),
             {"issuer": ISSUER, "period": str(period), "last_day": period.last_day},
         ).one()
+        conn.execute(text("reset search_path"))
     return row.invoices, row.lines
 
 
@@ -162,39 +199,73 @@ async def run_month_end(url: str, period: Period, page_size: int) -> tuple[RunRe
     return result, elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=10, help="lines per customer")
-    parser.add_argument("--page-size", type=int, default=500, help="customers per transaction")
-    args = parser.parse_args()
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+
+def measure(customers: int, lines: int, page_size: int) -> dict[str, float]:
+    """One size: generate, run the engine, then the floor and the engine-schema statement."""
     with fresh_database("billing_bench") as url:
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         period = Period.containing(datetime.now(UTC).date())
         t = time.perf_counter()
-        generate(engine, args.customers, args.lines)
+        generate(engine, customers, lines)
+        make_floor(engine)
         print(
-            f"generated {args.customers:,} customers x {args.lines} lines "
-            f"in {time.perf_counter() - t:.1f} s"
+            f"generated {customers:,} customers x {lines} lines in {time.perf_counter() - t:.1f} s"
         )
 
-        result, workflow_s = asyncio.run(run_month_end(url, period, args.page_size))
+        result, workflow_s = asyncio.run(run_month_end(url, period, page_size))
         print(
-            f"month-end run (workflow + activities, {args.page_size} customers/page): "
+            f"month-end run (workflow + activities, {page_size} customers/page): "
             f"{workflow_s:.1f} s  -> {result.invoices_created:,} invoices, "
             f"{result.lines_invoiced:,} lines"
         )
+        made = (result.invoices_created, result.lines_invoiced)
+
+        t = time.perf_counter()
+        assert baseline(engine, period, schema="floor") == made
+        floor_s = time.perf_counter() - t
+        print(f"floor (one raw INSERT ... SELECT + link, lean tables): {floor_s:.1f} s")
 
         reset(engine)
         t = time.perf_counter()
-        invoices, lines = baseline(engine, period)
-        raw_s = time.perf_counter() - t
-        print(f"baseline (one raw INSERT ... SELECT + link): {raw_s:.1f} s  -> "
-              f"{invoices:,} invoices, {lines:,} lines")  # fmt: skip
-        assert (invoices, lines) == (result.invoices_created, result.lines_invoiced)
-        print(f"ratio run / baseline: {workflow_s / raw_s:.2f}x")
+        assert baseline(engine, period) == made
+        full_s = time.perf_counter() - t
+        print(f"same statement on the engine's tables (every index and key): {full_s:.1f} s")
+        print(f"ratio run / floor: {workflow_s / floor_s:.2f}x  "
+              f"(engine tables / floor: {full_s / floor_s:.2f}x)")  # fmt: skip
         engine.dispose()
+    return {"run": workflow_s, "floor": floor_s, "full": full_s, "rss": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=10, help="lines per customer")
+    parser.add_argument("--page-size", type=int, default=500, help="customers per transaction")
+    parser.add_argument(
+        "--sizes", default="1", help="comma-separated multiples of --customers, e.g. 1,4,16"
+    )
+    args = parser.parse_args()
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    figures = {}
+    for size in sizes:
+        print(f"-- size {size}x: {args.customers * size:,} customers")
+        figures[size] = measure(args.customers * size, args.lines, args.page_size)
+    if len(sizes) > 1:
+        first = figures[sizes[0]]
+        for size in sizes[1:]:
+            f, work = figures[size], size / sizes[0]
+            print(
+                f"growth {size}x/{sizes[0]}x (work x{work:g}): run x{f['run'] / first['run']:.2f}"
+                f"  floor x{f['floor'] / first['floor']:.2f}"
+                f"  engine tables x{f['full'] / first['full']:.2f}"
+                f"  peak RSS {first['rss']:.0f} -> {f['rss']:.0f} MB"
+            )
 
 
 if __name__ == "__main__":
