@@ -1,12 +1,16 @@
-"""Time from an order's last provisioning report to its invoice, against bare Temporal.
+"""Orders from last provisioning report to invoice, and orders per second, against bare Temporal.
 
-    python3 dev.py bench order_latency [--orders 200] [--in-flight 10]
+    python3 dev.py bench order_latency [--orders 200] [--items 3] [--in-flight 1,10,50]
+                                       [--modes per-item,batched]
 
-Engine: each order (2 items) goes through the real API (in-process ASGI), the real worker and
-activities, a Temporal dev server and PostgreSQL; the clock runs from just before the last
-report is posted until the workflow has committed the invoice and completed.
-Baseline, measured in the same run on the same server: a bare workflow of the same shape (start,
-one signal per item, one no-op activity), clocked from the last signal to completion.
+Engine: each order (`--items` items) goes through the real API (in-process ASGI), the real
+worker and activities, a Temporal dev server and PostgreSQL. Mode `per-item` posts one
+provisioning report per item; mode `batched` posts all of an order's outcomes in one report
+(`POST /v1/orders/{n}/provisioning`). The clock runs from just before the last report is posted
+until the workflow has committed the invoice and completed.
+Baseline, measured in the same run on the same server at each level: a bare workflow of the
+naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
+clocked from the last signal to completion.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -59,16 +64,17 @@ async def in_flight(
     return list(latencies), time.perf_counter() - started
 
 
-async def bare(client: Client, total: int, limit: int) -> tuple[list[float], float]:
+async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list[float], float]:
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
 
     async def one(i: int) -> float:
         handle = await client.start_workflow(
-            BareOrderWorkflow.run, args=[f"b{i}", 2], id=f"bare-{queue}-{i}", task_queue=queue
+            BareOrderWorkflow.run, args=[f"b{i}", items], id=f"bare-{queue}-{i}", task_queue=queue
         )
-        await handle.signal(BareOrderWorkflow.reported, "1")
+        for item in range(1, items):
+            await handle.signal(BareOrderWorkflow.reported, str(item))
         t0 = time.perf_counter()
-        await handle.signal(BareOrderWorkflow.reported, "2")
+        await handle.signal(BareOrderWorkflow.reported, str(items))
         await handle.result()
         return time.perf_counter() - t0
 
@@ -83,15 +89,18 @@ async def bare(client: Client, total: int, limit: int) -> tuple[list[float], flo
 
 
 async def engine_orders(
-    client: Client, url: str, total: int, limit: int
+    client: Client, url: str, total: int, limit: int, items: int, mode: str
 ) -> tuple[list[float], float]:
     settings = make_settings(url, f"bench-orders-{uuid.uuid4().hex[:6]}")
     engine = make_engine(url, pool_size=16)
+    run = uuid.uuid4().hex[:6]
     async with (
         build_worker(client, engine, task_queue=settings.task_queue),
         api_client(settings, engine, client) as api,
     ):
-        world = await build_world(api, uuid.uuid4().hex[:6])
+        world = await build_world(api, run)
+        offers = [world.security, world.data]
+        item_ids = [str(n) for n in range(1, items + 1)]
 
         async def one(i: int) -> float:
             number = world.order_number(f"B{i}")
@@ -100,11 +109,16 @@ async def engine_orders(
                 number,
                 world.seller,
                 world.customer,
-                [("1", world.security, 1), ("2", world.data, 1)],
+                [(item, offers[n % 2], 1) for n, item in enumerate(item_ids)],
             )
-            await report(api, number, "1", "succeeded")
-            t0 = time.perf_counter()
-            response = await report(api, number, "2", "succeeded")
+            if mode == "batched":
+                t0 = time.perf_counter()
+                response = await report_all(api, number, item_ids)
+            else:
+                for item in item_ids[:-1]:
+                    (await report(api, number, item, "succeeded")).raise_for_status()
+                t0 = time.perf_counter()
+                response = await report(api, number, item_ids[-1], "succeeded")
             response.raise_for_status()
             result = await billed(client, number)
             assert result.invoice_id is not None
@@ -115,13 +129,24 @@ async def engine_orders(
     return outcome
 
 
+async def report_all(api: httpx.AsyncClient, number: str, item_ids: list[str]) -> httpx.Response:
+    return await api.post(
+        f"/v1/orders/{number}/provisioning",
+        json={"items": [{"item_id": item, "outcome": "succeeded"} for item in item_ids]},
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--orders", type=int, default=200)
-    parser.add_argument("--in-flight", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=200, help="orders per level and mode")
+    parser.add_argument("--items", type=int, default=3, help="items per order")
+    parser.add_argument("--in-flight", default="1,10,50", help="comma-separated levels")
+    parser.add_argument("--modes", default="per-item,batched", help="per-item, batched or both")
     args = parser.parse_args()
+    levels = [int(x) for x in args.in_flight.split(",")]
+    modes = args.modes.split(",")
     with fresh_database("billing_bench") as url:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
@@ -130,16 +155,22 @@ async def main() -> None:
         )
         async with env:
             print(
-                f"{args.orders} orders of 2 items, {args.in_flight} in flight, dev server + PostgreSQL on this machine"
+                f"{args.orders} orders of {args.items} items per level, dev server + PostgreSQL "
+                "on this machine, API and worker in this one process"
             )
-            base = summarise("bare", *await bare(env.client, args.orders, args.in_flight))
-            ours = summarise(
-                "engine", *await engine_orders(env.client, url, args.orders, args.in_flight)
-            )
-    print(
-        f"ratio engine/bare: p50 {ours['p50'] / base['p50']:.2f}x  p99 {ours['p99'] / base['p99']:.2f}x  "
-        f"throughput {ours['rate'] / base['rate']:.2f}x"
-    )
+            for level in levels:
+                print(f"-- {level} in flight")
+                base = summarise("bare", *await bare(env.client, args.orders, level, args.items))
+                for mode in modes:
+                    ours = summarise(
+                        mode,
+                        *await engine_orders(env.client, url, args.orders, level, args.items, mode),
+                    )
+                    print(
+                        f"ratio {mode}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
+                        f"  p99 {ours['p99'] / base['p99']:.2f}x"
+                        f"  throughput {ours['rate'] / base['rate']:.2f}x"
+                    )
 
 
 if __name__ == "__main__":

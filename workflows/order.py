@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         OrderBillingResult,
         OrderProgress,
         OrderWorkflowInput,
+        ProvisioningBatchReported,
         ProvisioningReported,
     )
     from billing.vocabulary import Outcome
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Named once: signal-with-start takes the signal by name.
 PROVISIONING_REPORTED = "provisioning_reported"
+PROVISIONING_BATCH_REPORTED = "provisioning_batch_reported"
 
 
 def workflow_id(order_number: str) -> str:
@@ -84,10 +86,21 @@ class OrderWorkflow:
 
     @workflow.signal(name=PROVISIONING_REPORTED)
     def provisioning_reported(self, report: ProvisioningReported) -> None:
+        if self._keep(report):
+            self._publish()
+
+    @workflow.signal(name=PROVISIONING_BATCH_REPORTED)
+    def provisioning_batch_reported(self, batch: ProvisioningBatchReported) -> None:
+        # One signal, one workflow task and one search-attribute update for a batched report.
+        if [report for report in batch.reports if self._keep(report)]:
+            self._publish()
+
+    def _keep(self, report: ProvisioningReported) -> bool:
         # Signals are delivered at least once, and outcomes are final: keep the first.
         if report.item_id in self._input.item_ids and report.item_id not in self._outcomes:
             self._outcomes[report.item_id] = report.outcome
-            self._publish()
+            return True
+        return False
 
     @workflow.query(name="progress")
     def progress(self) -> OrderProgress:

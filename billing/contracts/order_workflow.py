@@ -26,6 +26,12 @@ class ProvisioningReported(BaseModel):
     outcome: Outcome
 
 
+class ProvisioningBatchReported(BaseModel):
+    """Several items' outcomes in one signal: one workflow task for a batched report."""
+
+    reports: list[ProvisioningReported]
+
+
 class BillOrderInput(BaseModel):
     """Activity input: bill the order from the outcomes recorded in the database."""
 

@@ -67,6 +67,24 @@ class ProvisioningIn(Strict):
     )
 
 
+class ItemProvisioningIn(ProvisioningIn):
+    item_id: Identifier
+
+
+class ProvisioningBatchIn(Strict):
+    """Several items' outcomes in one report: recorded in one transaction, all or none."""
+
+    items: list[ItemProvisioningIn] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _item_ids_unique(self) -> ProvisioningBatchIn:
+        counts = Counter(item.item_id for item in self.items)
+        duplicates = sorted(item_id for item_id, n in counts.items() if n > 1)
+        if duplicates:
+            raise ValueError(f"report each item once per request; repeated: {duplicates}")
+        return self
+
+
 class ManualOutcomeIn(ProvisioningIn):
     """An operator records an outcome the order system never sent; who and why are kept."""
 

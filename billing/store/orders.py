@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    bindparam,
+    case,
+    exists,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.common import Page
@@ -150,12 +162,20 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
                 payment_term=item["payment_term"],
             )
         )
-    invoice_ids = dict(
-        conn.execute(
-            select(invoices.c.order_number, invoices.c.id).where(
-                invoices.c.order_number.in_(numbers), invoices.c.type == InvoiceType.per_order
-            )
-        ).all()
+    # A per-order invoice is written in the transaction that completes its order, so orders
+    # still waiting (every report's answer) need no look-up.
+    completed = [row["order_number"] for row in rows if row["status"] == OrderStatus.completed]
+    invoice_ids = (
+        dict(
+            conn.execute(
+                select(invoices.c.order_number, invoices.c.id).where(
+                    invoices.c.order_number.in_(completed),
+                    invoices.c.type == InvoiceType.per_order,
+                )
+            ).all()
+        )
+        if completed
+        else {}
     )
     return [
         Order(
@@ -224,46 +244,94 @@ def record_outcome(
 ) -> tuple[Order, bool]:
     """Record an item's provisioning outcome once. The same outcome again changes nothing (order
     systems retry); a different one is refused. Returns the order and whether anything changed."""
-    item = conn.execute(
-        select(order_items.c.provisioning, order_items.c.reported_at)
-        .where(order_items.c.order_number == order_number, order_items.c.item_id == item_id)
-        .with_for_update()
-    ).first()
-    if item is None:
-        if conn.scalar(select(orders.c.order_number).where(orders.c.order_number == order_number)):
-            raise NotFound(f"Order {order_number!r} has no item {item_id!r}.")
-        raise NotFound(f"No order with number {order_number!r}.")
-    if item.provisioning != ProvisioningState.pending:
-        if item.provisioning == body.outcome:
-            return get_order(conn, order_number), False
-        raise Conflict(
-            f"Item {item_id!r} of order {order_number!r} was already reported {item.provisioning} "
-            f"at {item.reported_at:%Y-%m-%d %H:%M:%S %Z}; an outcome, once recorded, is final."
-        )
-    operator = body.operator if isinstance(body, ManualOutcomeIn) else None
-    conn.execute(
-        update(order_items)
-        .where(order_items.c.order_number == order_number, order_items.c.item_id == item_id)
-        .values(
-            provisioning=body.outcome.value,
-            provisioning_reason=body.reason,
-            provisioned_at=body.provisioned_at or func.now()
-            if body.outcome is Outcome.succeeded
-            else None,
-            reported_at=func.now(),
-            reported_by=operator,
-        )
-    )
-    if operator is not None:
-        conn.execute(
-            insert(audit_log).values(
-                actor=operator,
-                action="provisioning.recorded_by_hand",
-                subject=f"order:{order_number}:item:{item_id}",
-                detail={"outcome": body.outcome.value, "reason": body.reason},
+    order, changed = record_outcomes(conn, order_number, {item_id: body})
+    return order, bool(changed)
+
+
+def record_outcomes(
+    conn: Connection, order_number: str, reports: Mapping[str, ProvisioningIn]
+) -> tuple[Order, list[str]]:
+    """Record several items' outcomes at once, all or none: each as `record_outcome` would, in
+    one locking read and one update. Returns the order and the items that changed."""
+    found = {
+        row.item_id: row
+        for row in conn.execute(
+            select(order_items.c.item_id, order_items.c.provisioning, order_items.c.reported_at)
+            .where(
+                order_items.c.order_number == order_number,
+                order_items.c.item_id.in_(list(reports)),
             )
+            .with_for_update()
         )
-    return get_order(conn, order_number), True
+    }
+    missing = [item_id for item_id in reports if item_id not in found]
+    if missing:
+        if conn.scalar(select(orders.c.order_number).where(orders.c.order_number == order_number)):
+            raise NotFound(f"Order {order_number!r} has no item {missing[0]!r}.")
+        raise NotFound(f"No order with number {order_number!r}.")
+    pending = []
+    for item_id, body in reports.items():
+        item = found[item_id]
+        if item.provisioning == ProvisioningState.pending:
+            pending.append(item_id)
+        elif item.provisioning != body.outcome:
+            raise Conflict(
+                f"Item {item_id!r} of order {order_number!r} was already reported "
+                f"{item.provisioning} at {item.reported_at:%Y-%m-%d %H:%M:%S %Z}; an outcome, "
+                "once recorded, is final."
+            )
+    if pending:
+        conn.execute(
+            update(order_items)
+            .where(
+                order_items.c.order_number == order_number,
+                order_items.c.item_id == bindparam("item"),
+            )
+            .values(
+                provisioning=bindparam("outcome"),
+                provisioning_reason=bindparam("reason"),
+                provisioned_at=case(
+                    (
+                        bindparam("succeeded", type_=Boolean),
+                        func.coalesce(bindparam("at", type_=DateTime(timezone=True)), func.now()),
+                    ),
+                    else_=null(),
+                ),
+                reported_at=func.now(),
+                reported_by=bindparam("operator"),
+            )
+            .execution_options(synchronize_session=False),
+            [_outcome_values(item_id, reports[item_id]) for item_id in pending],
+        )
+        audited = [item_id for item_id in pending if isinstance(reports[item_id], ManualOutcomeIn)]
+        if audited:
+            conn.execute(
+                insert(audit_log),
+                [_audit_entry(order_number, item_id, reports[item_id]) for item_id in audited],
+            )
+    return get_order(conn, order_number), pending
+
+
+def _outcome_values(item_id: str, body: ProvisioningIn) -> dict[str, Any]:
+    return {
+        "item": item_id,
+        "outcome": body.outcome.value,
+        "reason": body.reason,
+        # Only a succeeded item starts a subscription, then or now.
+        "succeeded": body.outcome is Outcome.succeeded,
+        "at": body.provisioned_at,
+        "operator": body.operator if isinstance(body, ManualOutcomeIn) else None,
+    }
+
+
+def _audit_entry(order_number: str, item_id: str, body: ProvisioningIn) -> dict[str, Any]:
+    assert isinstance(body, ManualOutcomeIn)
+    return {
+        "actor": body.operator,
+        "action": "provisioning.recorded_by_hand",
+        "subject": f"order:{order_number}:item:{item_id}",
+        "detail": {"outcome": body.outcome.value, "reason": body.reason},
+    }
 
 
 def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:

@@ -13,12 +13,21 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
-from billing.contracts.order_workflow import OrderWorkflowInput, ProvisioningReported
+from billing.contracts.order_workflow import (
+    OrderWorkflowInput,
+    ProvisioningBatchReported,
+    ProvisioningReported,
+)
 from billing.contracts.orders import Order
 from billing.temporal.executions import start_once
 from billing.vocabulary import OrderStatus, Outcome
 from workflows import search_attributes as sa
-from workflows.order import PROVISIONING_REPORTED, OrderWorkflow, workflow_id
+from workflows.order import (
+    PROVISIONING_BATCH_REPORTED,
+    PROVISIONING_REPORTED,
+    OrderWorkflow,
+    workflow_id,
+)
 from workflows.search_attributes import BillingState
 
 
@@ -39,7 +48,7 @@ async def _start(
     task_queue: str,
     stuck_after: timedelta,
     id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
-    report: ProvisioningReported | None = None,
+    signal: tuple[str, ProvisioningReported | ProvisioningBatchReported] | None = None,
 ) -> None:
     if order.status is OrderStatus.completed:
         return
@@ -65,8 +74,8 @@ async def _start(
             f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
             f"{len(order.items)} item(s)"
         ),
-        start_signal=PROVISIONING_REPORTED if report is not None else None,
-        start_signal_args=[report] if report is not None else [],
+        start_signal=signal[0] if signal is not None else None,
+        start_signal_args=[signal[1]] if signal is not None else [],
     )
 
 
@@ -98,5 +107,24 @@ async def deliver_outcome(
         order,
         task_queue=task_queue,
         stuck_after=stuck_after,
-        report=ProvisioningReported(item_id=item_id, outcome=outcome),
+        signal=(PROVISIONING_REPORTED, ProvisioningReported(item_id=item_id, outcome=outcome)),
+    )
+
+
+async def deliver_outcomes(
+    client: Client,
+    order: Order,
+    outcomes: dict[str, Outcome],
+    *,
+    task_queue: str,
+    stuck_after: timedelta,
+) -> None:
+    """`deliver_outcome` for a batched report: one signal(-with-start) for all its items."""
+    reports = [ProvisioningReported(item_id=i, outcome=o) for i, o in outcomes.items()]
+    await _start(
+        client,
+        order,
+        task_queue=task_queue,
+        stuck_after=stuck_after,
+        signal=(PROVISIONING_BATCH_REPORTED, ProvisioningBatchReported(reports=reports)),
     )

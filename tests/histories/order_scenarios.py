@@ -43,6 +43,30 @@ async def partial_failure(r: Recorder) -> None:
     await r.save("order_partial_failure", workflow_id(number))
 
 
+async def batched_report(r: Recorder) -> None:
+    world = await build_world(r.api, "rec-batch")
+    number = world.order_number("BATCH")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1), ("e5", world.e5, 1)],
+    )
+    response = await r.api.post(
+        f"/v1/orders/{number}/provisioning",
+        json={
+            "items": [
+                {"item_id": "sec", "outcome": "succeeded"},
+                {"item_id": "data", "outcome": "failed", "reason": "provisioning rejected"},
+                {"item_id": "e5", "outcome": "succeeded"},
+            ]
+        },
+    )
+    response.raise_for_status()
+    await r.save("order_batched_report", workflow_id(number))
+
+
 async def stuck_then_resolved(r: Recorder) -> None:
     world = await build_world(r.api, "rec-stuck")
     number = world.order_number("STUCK")
@@ -87,5 +111,6 @@ SCENARIOS = {
     "order_recovery": orphan_recovered,
     "order_all_succeed": all_succeed,
     "order_partial_failure": partial_failure,
+    "order_batched_report": batched_report,
     "order_stuck_then_resolved": stuck_then_resolved,
 }

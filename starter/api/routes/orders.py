@@ -10,11 +10,16 @@ from billing.contracts.orders import (
     ManualPaymentIn,
     Order,
     OrderIn,
+    ProvisioningBatchIn,
     ProvisioningIn,
 )
 from billing.store import order_payments
 from billing.store import orders as store
-from billing.temporal.order_workflows import deliver_outcome, ensure_order_workflow
+from billing.temporal.order_workflows import (
+    deliver_outcome,
+    deliver_outcomes,
+    ensure_order_workflow,
+)
 from billing.vocabulary import OrderStatus
 from starter.api.context import AppContext, get_context
 
@@ -85,6 +90,26 @@ async def report_provisioning(
     """The order system reports an item's outcome. The same outcome again is accepted and changes
     nothing; a different outcome for an item already reported is refused with 409."""
     return await _record(ctx, order_number, item_id, body)
+
+
+@router.post("/{order_number}/provisioning", response_model=Order)
+async def report_provisioning_outcomes(
+    order_number: str, body: ProvisioningBatchIn, ctx: AppContext = Depends(get_context)
+) -> Order:
+    """The order system reports several items' outcomes at once: recorded together (a refused
+    item refuses the whole report, nothing recorded) and the order's workflow woken once. Each
+    item follows the single-item report's rules: the same outcome again changes nothing."""
+    reports = {item.item_id: item for item in body.items}
+    order, _changed = await ctx.transaction(store.record_outcomes, order_number, reports)
+    # Signal even when nothing changed: a retried report also re-delivers a lost signal.
+    await deliver_outcomes(
+        ctx.temporal,
+        order,
+        {item_id: item.outcome for item_id, item in reports.items()},
+        task_queue=ctx.settings.task_queue,
+        stuck_after=ctx.settings.order_stuck_after,
+    )
+    return order
 
 
 @router.post("/{order_number}/items/{item_id}/manual-outcome", response_model=Order)
