@@ -1,0 +1,59 @@
+"""Every benchmark still runs: each once at a tiny size, checked for the lines it reports. The
+figures themselves are not checked, since they depend on the machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY = {
+    "billings_search": (
+        ["--lines", "400", "--requests", "3", "--unindexed-requests", "2"],
+        ["ratio indexed/unindexed q=<4 digits>", "ratio indexed/unindexed sort=-order_number"],
+    ),
+    "month_end_run": (
+        ["--customers", "20", "--lines", "2", "--sizes", "1,2"],
+        ["ratio run / floor", "growth 2x/1x"],
+    ),
+    "order_latency": (
+        ["--orders", "3", "--in-flight", "1,2"],
+        ["ratio per-item/bare at 2 in flight", "ratio batched/bare at 2 in flight"],
+    ),
+    "summary_invoices": (
+        ["--invoices", "20", "--customers", "4"],
+        ["ratio end to end / raw"],
+    ),
+    "index_plans": (
+        ["--customers", "20", "--lines", "2"],
+        ["index ix_billing_lines_issuer_order_key:", "index ix_billing_lines_invoice_id:"],
+    ),
+}
+
+
+def test_every_benchmark_is_run_here() -> None:
+    benchmarks = {p.stem for p in (ROOT / "bench").glob("*.py")} - {"__init__"}
+    assert benchmarks - {"bare_order_workflow"} == set(TINY)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_the_benchmark_runs_at_a_tiny_size_and_prints_its_ratios(
+    name: str, database_url: str
+) -> None:
+    arguments, expected = TINY[name]
+    finished = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *arguments],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    for line in expected:
+        assert line in finished.stdout, finished.stdout
