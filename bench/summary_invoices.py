@@ -12,7 +12,10 @@ fifth invoice bills two customers), then measures:
   baseline:   the same rows (summary invoices and their line links) for an identical second
               seller, written by raw set-based SQL (INSERT ... SELECT) in one transaction.
 
-It prints both and their ratio. Not a test: figures depend on the machine.
+It prints both and their ratio; then the tax syncs the request started (one workflow per summary,
+built-in provider, PDFs) until every summary is TaxCompleted, against the same number of bare
+workflows of three no-op activities each, all started at once. Not a test: figures depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from sqlalchemy import Engine, text
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from bench.bare_tax_sync_workflow import BareTaxSyncWorkflow, bare_tax_step
 from billing.contracts.reference_data import OfferIn, PartnerIn, PartnerSettings, VendorIn
 from billing.database import make_engine
 from billing.settings import Settings
@@ -173,6 +180,28 @@ def baseline(engine: Engine, seller: str, n: int) -> tuple[float, int]:
     return elapsed, lines
 
 
+async def bare_tax_syncs(client: Client, n: int) -> float:
+    """All `n` bare workflows started at once, as the summary request starts its tax syncs."""
+    queue = "bench-bare-tax"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareTaxSyncWorkflow],
+        activities=[bare_tax_step],
+        activity_executor=ThreadPoolExecutor(16),
+        max_concurrent_activities=16,
+    ):
+        started = time.perf_counter()
+        handles = [
+            await client.start_workflow(
+                BareTaxSyncWorkflow.run, f"s{i}", id=f"bare-tax-{i}", task_queue=queue
+            )
+            for i in range(n)
+        ]
+        await asyncio.gather(*(h.result() for h in handles))
+        return time.perf_counter() - started
+
+
 async def main(n: int, customers: int) -> None:
     with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
@@ -259,10 +288,17 @@ async def main(n: int, customers: int) -> None:
             )
             print(f"raw SQL baseline:         {raw_seconds:.2f} s")
             print(f"ratio end to end / raw:   {end_to_end / raw_seconds:.1f}x")
+            tax_seconds = taxed_at - committed_at
             print(
                 f"+ tax sync of all {summaries} summaries (built-in provider, PDFs): "
-                f"{taxed_at - committed_at:.2f} s more"
+                f"{tax_seconds:.2f} s more ({summaries / tax_seconds:.1f} summaries/s)"
             )
+            bare_seconds = await bare_tax_syncs(env.client, summaries)
+            print(
+                f"bare tax-sync shape, {summaries} workflows x 3 activities: {bare_seconds:.2f} s "
+                f"({summaries / bare_seconds:.1f}/s)"
+            )
+            print(f"ratio tax sync / bare throughput: {bare_seconds / tax_seconds:.2f}x")
         engine.dispose()
 
 

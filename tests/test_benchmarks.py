@@ -27,7 +27,7 @@ TINY = {
     ),
     "summary_invoices": (
         ["--invoices", "20", "--customers", "4"],
-        ["ratio end to end / raw"],
+        ["ratio end to end / raw", "ratio tax sync / bare throughput"],
     ),
     "index_plans": (
         ["--customers", "20", "--lines", "2"],
@@ -37,8 +37,9 @@ TINY = {
 
 
 def test_every_benchmark_is_run_here() -> None:
-    benchmarks = {p.stem for p in (ROOT / "bench").glob("*.py")} - {"__init__"}
-    assert benchmarks - {"bare_order_workflow"} == set(TINY)
+    # bare_*.py are the baselines' workflows, not benchmarks of their own.
+    benchmarks = {p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("bare_")}
+    assert benchmarks - {"__init__"} == set(TINY)
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
