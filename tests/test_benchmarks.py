@@ -29,6 +29,10 @@ TINY = {
         ["--invoices", "20", "--customers", "4"],
         ["ratio end to end / raw", "ratio tax sync / bare throughput"],
     ),
+    "waiting_orders": (
+        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5"],
+        ["orders waiting: engine process", "(ratio", "growth x2 orders"],
+    ),
     "index_plans": (
         ["--customers", "20", "--lines", "2"],
         ["index ix_billing_lines_issuer_order_key:", "index ix_billing_lines_invoice_id:"],

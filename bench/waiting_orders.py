@@ -1,0 +1,172 @@
+"""Many orders open and waiting: memory of the engine and of the Temporal server, submission rate
+against bare starts, and how fast a report is answered meanwhile.
+
+    python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
+
+Submits 2-item orders through the real API (in-process ASGI, worker in the same process) until
+`--orders` x each size are open, none of them reported, so every workflow waits. After each size
+it prints this process's resident memory (API and worker), the dev server's, the p50/p99 of 50
+single-item reports (at most; each order stays waiting: one of two items), and the submission rate
+against bare `start_workflow` calls of the same number of workflows in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from billing.database import make_engine
+from starter.binaries import temporal_cli
+from tests.conftest import api_client, make_settings
+from tests.databases import fresh_database
+from tests.world import build_world, report, submit
+from worker import build_worker
+from workflows import search_attributes
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def temporal_server_pids() -> list[int]:
+    """The dev server this process started (its children named temporal)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and "temporal" in name:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
+    gate = asyncio.Semaphore(limit)
+
+    async def guarded(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(guarded(i) for i in range(count)))
+    return count / (time.perf_counter() - started)
+
+
+async def bare_starts(client: Client, start: int, count: int, limit: int, queue: str) -> float:
+    async def one(i: int) -> None:
+        await client.start_workflow(
+            BareOrderWorkflow.run, args=[f"b{start + i}", 2], id=f"{queue}-{start + i}",
+            task_queue=queue,
+        )  # fmt: skip
+
+    return await paced(count, limit, one)
+
+
+async def run(client: Client, url: str, base: int, sizes: list[int], limit: int) -> None:
+    settings = make_settings(url, f"bench-waiting-{uuid.uuid4().hex[:6]}")
+    engine = make_engine(url, pool_size=16)
+    bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
+    async with (
+        build_worker(client, engine, task_queue=settings.task_queue),
+        Worker(
+            client,
+            task_queue=bare_queue,
+            workflows=[BareOrderWorkflow],
+            activities=[bare_bill],
+            activity_executor=ThreadPoolExecutor(2),
+        ),
+        api_client(settings, engine, client) as api,
+    ):
+        world = await build_world(api, uuid.uuid4().hex[:6])
+        items = [("1", world.security, 1), ("2", world.data, 1)]
+        submitted, reported = 0, 0
+        first: dict[str, float] = {}
+        for size in sizes:
+            target = base * size
+            count = target - submitted
+
+            async def one(i: int, offset: int = submitted) -> None:
+                await submit(
+                    api, world.order_number(f"W{offset + i}"), world.seller, world.customer, items
+                )
+
+            ours = await paced(count, limit, one)
+            bare = await bare_starts(client, submitted, count, limit, bare_queue)
+            submitted = target
+            latencies = []
+            for _ in range(min(50, submitted - reported)):
+                number = world.order_number(f"W{reported}")
+                reported += 1
+                t0 = time.perf_counter()
+                (await report(api, number, "1", "succeeded")).raise_for_status()
+                latencies.append(time.perf_counter() - t0)
+            latencies.sort()
+            figures = {
+                "engine": resident_mb(os.getpid()),
+                "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
+            }
+            first = first or figures
+            print(
+                f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
+                f"Temporal dev server {figures['server']:6.0f} MB; report p50 "
+                f"{statistics.median(latencies) * 1000:.1f} ms p99 {latencies[-1] * 1000:.1f} ms; "
+                f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
+                f"(ratio {ours / bare:.2f}x)"
+            )
+        if len(sizes) > 1:
+            last = {
+                "engine": resident_mb(os.getpid()),
+                "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
+            }
+            print(
+                f"growth x{sizes[-1] / sizes[0]:g} orders: engine memory "
+                f"x{last['engine'] / first['engine']:.2f}, server memory "
+                f"x{last['server'] / max(first['server'], 1):.2f}"
+            )
+    engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=1000, help="orders at size 1")
+    parser.add_argument("--sizes", default="1,4,16")
+    parser.add_argument("--in-flight", type=int, default=20)
+    args = parser.parse_args()
+    with fresh_database("billing_bench") as url:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(),
+            search_attributes=search_attributes.ALL,
+            data_converter=pydantic_data_converter,
+        )
+        async with env:
+            await run(
+                env.client,
+                url,
+                args.orders,
+                [int(x) for x in args.sizes.split(",")],
+                args.in_flight,
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
