@@ -26,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData(
     naming_convention={
@@ -475,5 +475,21 @@ partner_tokens = Table(
     Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
     Column("label", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Partner access: what the token may do, until when, whether it was revoked, when last used.
+    Column(
+        "id",
+        UUID(as_uuid=True),
+        nullable=False,
+        unique=True,
+        server_default=text("gen_random_uuid()"),
+    ),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(
+        "scopes <@ array['read', 'orders', 'billing-admin'] and cardinality(scopes) > 0",
+        name="scopes",
+    ),
 )
 Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)

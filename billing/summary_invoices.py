@@ -48,14 +48,10 @@ def classify(
 
     for invoice_id in requested:
         fact = facts.get(invoice_id)
-        if fact is None:
+        if fact is None or fact.issuer_id != issuer_id:
+            # Another issuer's invoice reads exactly like an unknown id: the answer must not
+            # confirm that it exists, nor leak its number or issuer.
             skip(invoice_id, SkipReason.not_found, "No invoice with this id.")
-        elif fact.issuer_id != issuer_id:
-            skip(
-                invoice_id,
-                SkipReason.wrong_issuer,
-                f"Invoice {fact.number} was issued by {fact.issuer_id}, not {issuer_id}.",
-            )
         elif fact.type == InvoiceType.summary:
             skip(
                 invoice_id,

@@ -161,11 +161,13 @@ async def test_the_request_answers_added_and_skipped_with_reasons_before_writing
         assert view["invoices_added"] == 1
         assert [(s["invoice_id"], s["reason"]) for s in view["invoices_skipped"]] == [
             (draft, "not_consolidable"),
-            (foreign, "wrong_issuer"),
+            (foreign, "not_found"),
             (missing, "not_found"),
             ("not-a-uuid", "not_found"),
         ]
         assert "only verified invoices" in view["invoices_skipped"][0]["detail"]
+        # Another issuer's invoice reads exactly like an unknown id.
+        assert view["invoices_skipped"][1]["detail"] == view["invoices_skipped"][2]["detail"]
     await created(temporal, answer["request_id"])
 
     again = await request_summaries(api, sw.seller, [fine])
@@ -328,4 +330,4 @@ async def test_a_distributor_consolidates_for_its_sellers_one_level_down_only(
     # The seller's own outgoing invoices are not the distributor's to consolidate.
     theirs = make_invoice(engine, sw, sw.seller, [(sw.c1, 1)])
     again = await request_summaries(api, sw.distributor, [theirs])
-    assert again["invoices_skipped"][0]["reason"] == "wrong_issuer"
+    assert again["invoices_skipped"][0]["reason"] == "not_found"

@@ -14,6 +14,7 @@ from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem,
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
 
 
@@ -94,14 +95,15 @@ def _validate_new_order(conn: Connection, body: OrderIn) -> None:
     issuer, customer = found.get(body.issuer_id), found.get(body.customer_id)
     if issuer is None:
         raise InvalidRequest(f"Unknown issuer {body.issuer_id!r}; create the partner first.")
-    if customer is None:
-        raise InvalidRequest(f"Unknown customer {body.customer_id!r}; create the partner first.")
     if issuer.level == PartnerLevel.customer:
         raise InvalidRequest(f"{body.issuer_id!r} is a customer and cannot issue invoices.")
-    if customer.parent_id != body.issuer_id:
+    if customer is None or customer.parent_id != body.issuer_id:
+        # One answer for a customer that does not exist and one of another partner's, so an
+        # order system learns nothing about partners that are not its own.
         raise InvalidRequest(
-            f"{body.customer_id!r} is not billed by {body.issuer_id!r}: billing reaches exactly "
-            "one level down, from a partner to the partners directly below it."
+            f"Unknown customer {body.customer_id!r} of {body.issuer_id!r}: create the partner "
+            "below the issuer first; billing reaches exactly one level down, from a partner to "
+            "the partners directly below it."
         )
     wanted = {item.offer_id for item in body.items}
     currencies = dict(
@@ -118,10 +120,13 @@ def _validate_new_order(conn: Connection, body: OrderIn) -> None:
         )
 
 
-def get_order(conn: Connection, order_number: str) -> Order:
-    row = (
-        conn.execute(select(orders).where(orders.c.order_number == order_number)).mappings().first()
+def get_order(conn: Connection, order_number: str, *, visible_to: str | None = None) -> Order:
+    """`visible_to`: a partner, who sees the orders it issued (else: not found, as for an
+    unknown number)."""
+    query = seen_by(
+        select(orders).where(orders.c.order_number == order_number), visible_to, orders.c.issuer_id
     )
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No order with number {order_number!r}.")
     return _orders_with_items(conn, [row])[0]
@@ -195,10 +200,11 @@ def list_orders(
     customer_id: str | None = None,
     issuer_id: str | None = None,
     created_before: datetime | None = None,
+    visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Order]:
-    query = select(orders)
+    query = seen_by(select(orders), visible_to, orders.c.issuer_id)
     if isinstance(status, OrderStatus):
         query = query.where(orders.c.status == status.value)
     elif status is not None:

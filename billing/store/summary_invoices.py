@@ -36,6 +36,7 @@ from billing.schema import (
 from billing.store.invoice_numbers import reserve_invoice_numbers
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.summary_invoices import (
     CODE_SERIES,
     COMPLETE_MESSAGE,
@@ -407,10 +408,7 @@ def get_summary_invoice(
     so ids of other partners' invoices give nothing away)."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     query = _summary_query().where(invoices.c.id == sid)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
@@ -434,10 +432,7 @@ def list_summary_invoices(
         query = query.where(invoices.c.receiver_id == receiver_id)
     if state is not None:
         query = query.where(summary_invoices.c.state == state.value)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     rows, next_cursor = keyset_page(
         conn,
         query,
