@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
@@ -29,6 +29,13 @@ class TokenIn(Strict):
     @classmethod
     def _distinct(cls, scopes: list[TokenScope]) -> list[TokenScope]:
         return sorted(set(scopes))
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, expires_at: datetime | None) -> datetime | None:
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise ValueError("expires_at must be in the future")
+        return expires_at
 
 
 class TokenView(BaseModel):

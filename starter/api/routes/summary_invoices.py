@@ -136,10 +136,13 @@ async def retry_summary_tax_sync(
 ) -> SummaryInvoice:
     """Retry the tax sync of a TaxFailed summary invoice (409 in any other state). The tax
     document keeps its code, so the retry adjusts it and never creates a second one."""
-    summary = await ctx.transaction(
-        tax_sync.ensure_retryable, summary_invoice_id, visible_to=principal.visible_to
-    )
-    principal.ensure_acts_for(summary.issuer_id)
+    if principal.partner_id is not None:
+        # Its receiver sees it but may not retry it: refused before its state is told.
+        seen = await ctx.transaction(
+            store.get_summary_invoice, summary_invoice_id, visible_to=principal.visible_to
+        )
+        principal.ensure_acts_for(seen.issuer_id)
+    summary = await ctx.transaction(tax_sync.ensure_retryable, summary_invoice_id)
     await retry_tax_sync(
         ctx.temporal,
         TaxSyncInput(
