@@ -5,7 +5,8 @@ Pure functions: the store feeds them facts read from the database.
 Consolidable: an invoice is added when it was issued by the requesting issuer, is `verified`,
 is not itself a summary, bills only receivers one level below the issuer (a seller consolidates
 for its customers, a distributor for its sellers) and still has at least one billing line that
-no summary invoice holds. Otherwise it is skipped with a reason.
+no summary invoice holds, and no other request still at work holds it. Otherwise it is skipped
+with a reason.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class SourceFacts:
     lines: int
     unconsolidated_lines: int
     lines_beyond_one_level: int
+    # The request, still in progress, that already holds this invoice.
+    claimed_by: str | None = None
 
 
 def classify(
@@ -78,6 +81,12 @@ def classify(
                 invoice_id,
                 SkipReason.already_consolidated,
                 f"Invoice {fact.number} is already consolidated.",
+            )
+        elif fact.claimed_by is not None:
+            skip(
+                invoice_id,
+                SkipReason.being_consolidated,
+                f"Invoice {fact.number} is being consolidated by request {fact.claimed_by}.",
             )
         else:
             added.append(invoice_id)

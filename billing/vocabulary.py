@@ -132,6 +132,8 @@ class SkipReason(StrEnum):
     wrong_issuer = "wrong_issuer"
     not_found = "not_found"
     not_consolidable = "not_consolidable"
+    # Held by another request that has not made its summaries yet.
+    being_consolidated = "being_consolidated"
 
 
 class TokenScope(StrEnum):
