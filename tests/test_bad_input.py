@@ -151,8 +151,13 @@ class PostgresDoor:
     """A TCP relay in front of the test PostgreSQL that can be closed and opened again: the
     database goes away for the API without touching the shared server."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        socket_dir = url.query.get("host")
+        port = url.port or 5432
+        # The embedded server listens on a Unix socket; a configured one on TCP.
+        self.unix_path = f"{socket_dir}/.s.PGSQL.{port}" if isinstance(socket_dir, str) else None
+        self.target = (url.host or "127.0.0.1", port)
         self.port = 0
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
@@ -169,7 +174,11 @@ class PostgresDoor:
         await self.server.wait_closed()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        upstream_reader, upstream_writer = await (
+            asyncio.open_unix_connection(self.unix_path)
+            if self.unix_path
+            else asyncio.open_connection(*self.target)
+        )
         self.writers |= {writer, upstream_writer}
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
@@ -188,7 +197,11 @@ class PostgresDoor:
 @asynccontextmanager
 async def api_through(door: PostgresDoor, database_url: str, settings: Settings,
                       temporal: Client) -> AsyncIterator[httpx.AsyncClient]:  # fmt: skip
-    url = make_url(database_url).set(host="127.0.0.1", port=door.port)
+    url = (
+        make_url(database_url)
+        .difference_update_query(["host"])
+        .set(host="127.0.0.1", port=door.port)
+    )
     engine = make_engine(url.render_as_string(hide_password=False), pool_size=2)
     try:
         async with api_client(settings, engine, temporal) as client:
@@ -200,8 +213,7 @@ async def api_through(door: PostgresDoor, database_url: str, settings: Settings,
 async def test_while_the_database_is_down_requests_answer_503_and_a_retry_then_succeeds(
     api: httpx.AsyncClient, world: World, database_url: str, settings: Settings, temporal: Client
 ) -> None:
-    target = make_url(database_url)
-    door = PostgresDoor(target.host or "127.0.0.1", target.port or 5432)
+    door = PostgresDoor(database_url)
     await door.open()
     w = world
     body = order_body(w.order_number("DOWN"), w.seller, w.customer, [("1", w.security, 1)])

@@ -90,6 +90,7 @@ async def scene(api: httpx.AsyncClient, engine: Engine, temporal: Client) -> Asy
         "summary": summary_id,
         "summary_request": answer["request_id"],
         "run": f"billing-run-{sw.seller}-2026-11",
+        "offer": offer,
     }
     clients = {"admin": api}
     for role in ROLES[1:]:
@@ -127,6 +128,7 @@ READS = [
     ("distributor's invoice to seller", "GET", "/v1/invoices/{dist_invoice}",      (200, 200, 200, 404, 404, 404)),
     ("summary invoice",               "GET", "/v1/summary-invoices/{summary}",     (200, 404, 200, 200, 404, 404)),
     ("summary request",               "GET", "/v1/summary-invoice-requests/{summary_request}", (200, 404, 200, 404, 404, 404)),
+    ("an offer of the catalogue",     "GET", "/v1/offers/{offer}",                 (200, 200, 200, 200, 200, 200)),
     ("partner's tokens",              "GET", "/v1/partners/{seller}/tokens",       (200, 403, 403, 403, 403, 403)),
     ("month-end run",                 "GET", "/v1/billing-runs/{run}",             (404, 403, 403, 403, 403, 403)),
 ]  # fmt: skip
