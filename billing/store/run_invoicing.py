@@ -40,8 +40,23 @@ def key_part_sql(expression: str) -> str:
     return rf"replace(replace(coalesce({expression}, ''), '\', '\\'), '|', '\|')"
 
 
+def grouping_key_sql(
+    *,
+    currency: str,
+    receiver_id: str = "null",
+    vendor_id: str = "null",
+    invoice_group_number: str = "null",
+    bill_to_contact: str = "null",
+    payment_term: str = "null",
+) -> str:
+    """The stored grouping key of billing.invoice_grouping.stored_key, from SQL expressions for
+    the fields of a GroupingKey (a field the grouping does not use stays null), in its order."""
+    parts = (receiver_id, vendor_id, invoice_group_number, bill_to_contact, payment_term, currency)
+    return " || '|' || ".join(key_part_sql(part) for part in parts)
+
+
 def number_sql(n: str) -> str:
-    """The invoice number `INV-000042`, as billing.store.invoice_numbers formats it."""
+    """The invoice number billing.invoice_numbers.invoice_number gives for SERIES and `n`."""
     return f"'{SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
 
 
