@@ -14,6 +14,7 @@ from billing.invoice_per_order import (
     invoice_frequency,
     plan_order_billing,
 )
+from billing.invoice_numbers import invoice_number
 from billing.money import line_amount, minor_units, round_money, total
 from billing.subscriptions import add_months, ensure_quantity_may_change, expires_at
 from billing.vocabulary import BillingType, InvoiceFrequency, ProvisioningState
@@ -138,3 +139,8 @@ def test_perpetual_one_time_quantity_is_fixed() -> None:
         ensure_quantity_may_change(perpetual=True, billing_type=BillingType.one_time)
     ensure_quantity_may_change(perpetual=False, billing_type=BillingType.one_time)
     ensure_quantity_may_change(perpetual=False, billing_type=BillingType.recurring)
+
+
+def test_invoice_numbers_are_zero_padded_to_six_digits_and_keep_longer_numbers() -> None:
+    assert invoice_number("INV", 42) == "INV-000042"
+    assert invoice_number("SUM", 1234567) == "SUM-1234567"
