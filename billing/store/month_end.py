@@ -13,8 +13,8 @@ from billing.periods import Period
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
-    invoice_staged_lines,
     grouping_key_sql,
+    invoice_staged_lines,
     lock_sequences,
     payment_term_days_sql,
 )

@@ -62,7 +62,9 @@ invoices_strategy = st.lists(
         type=st.sampled_from([t.value for t in InvoiceType]),
         status=st.sampled_from(["verified", "draft"]),
         lines=st.lists(
-            st.builds(Line, receiver_id=st.sampled_from(RECEIVERS), already_summarised=st.booleans()),
+            st.builds(
+                Line, receiver_id=st.sampled_from(RECEIVERS), already_summarised=st.booleans()
+            ),
             max_size=4,
         ),
     ),

@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 
 from billing.errors import Conflict
+from billing.invoice_numbers import invoice_number
 from billing.invoice_per_order import (
     ItemFacts,
     OrderNotSettled,
     invoice_frequency,
     plan_order_billing,
 )
-from billing.invoice_numbers import invoice_number
 from billing.money import line_amount, minor_units, round_money, total
 from billing.subscriptions import add_months, ensure_quantity_may_change, expires_at
 from billing.vocabulary import BillingType, InvoiceFrequency, ProvisioningState
