@@ -3,6 +3,8 @@ what queries are written against. Idempotency lives here: every business key is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -48,7 +50,7 @@ Currency = String(3)
 PAYMENT_TERMS = "('due_upon_receipt', 'net_15', 'net_30', 'net_45', 'net_60', 'net_90')"
 
 
-def _timestamps() -> list[Column]:
+def _timestamps() -> list[Column[Any]]:
     return [
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

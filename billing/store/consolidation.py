@@ -14,13 +14,14 @@ from billing.consolidation import RENEWAL_KINDS, ConsolidationRules, included_ki
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
-    invoice_staged_lines,
     grouping_key_sql,
+    invoice_staged_lines,
     lock_sequences,
 )
 from billing.vocabulary import InvoiceType
 
-def _due_params(as_of: date) -> dict[str, list]:
+
+def _due_params(as_of: date) -> dict[str, list[int] | list[date]]:
     days = due_days(as_of)
     return {
         "ms": [d.days_before for d in days],
