@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+# The series of every invoice an issuer bills: per-order, month-end and consolidated invoices
+# share one gapless numbering per issuer.
+INVOICE_SERIES = "INV"
+
 
 def invoice_number(series: str, number: int) -> str:
     return f"{series}-{number:06d}"

@@ -26,14 +26,13 @@ from billing.invoice_grouping import (
     grouping_key,
     stored_key,
 )
-from billing.invoice_numbers import invoice_number
+from billing.invoice_numbers import INVOICE_SERIES, invoice_number
 from billing.money import _MINOR_UNITS_OTHER_THAN_TWO, line_amount
 from billing.payment_terms import due_date
 from billing.store.consolidation import CONSOLIDATES_NOW_SQL, consolidates_now_params
 from billing.store.month_end import run_key_sql
 from billing.store.renewals import renewal_charge_kind_sql
 from billing.store.run_invoicing import (
-    SERIES,
     grouping_key_sql,
     minor_units_sql,
     number_sql,
@@ -156,7 +155,9 @@ def test_the_runs_due_date_is_the_payment_terms(
 def test_the_runs_invoice_numbers_read_as_single_invoice_numbers(
     conn: Connection, number: int
 ) -> None:
-    assert ask(conn, number_sql("cast(:n as bigint)"), n=number) == invoice_number(SERIES, number)
+    assert ask(conn, number_sql("cast(:n as bigint)"), n=number) == invoice_number(
+        INVOICE_SERIES, number
+    )
 
 
 @EXAMPLES
