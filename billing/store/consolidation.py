@@ -15,7 +15,7 @@ from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
     grouping_key_sql,
-    invoice_staged_lines,
+    invoice_renew_and_complete,
     lock_sequences,
 )
 from billing.vocabulary import InvoiceType
@@ -128,7 +128,7 @@ def consolidate_page(
         ),
         consolidates_now_params(),
     )
-    invoiced = invoice_staged_lines(
+    invoiced = invoice_renew_and_complete(
         conn, invoice_type=InvoiceType.consolidated.value, last_numbers=last_numbers
     )
     add_progress(conn, run_id, customers=len(customers), invoiced=invoiced)

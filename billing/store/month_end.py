@@ -14,7 +14,7 @@ from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
     grouping_key_sql,
-    invoice_staged_lines,
+    invoice_renew_and_complete,
     lock_sequences,
     payment_term_days_sql,
 )
@@ -156,7 +156,7 @@ def invoice_page(
             "consolidated_kinds": sorted(included_kinds(billing.rules)),
         },
     )
-    invoiced = invoice_staged_lines(
+    invoiced = invoice_renew_and_complete(
         conn, invoice_type=InvoiceType.periodic.value, last_numbers=last_numbers
     )
     add_progress(conn, run_id, customers=len(keys), invoiced=invoiced)
