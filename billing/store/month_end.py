@@ -76,6 +76,10 @@ RECEIVER_KEY = {
     "currency": "l.currency",
 }
 VENDOR_KEY = {"vendor_id": "l.vendor_id", "currency": "l.currency"}
+# billing.payment_terms.due_date of the period's last day (`:last_day`) and the line's term.
+RECEIVER_DUE_DATE = (
+    f"cast(:last_day as date) + {payment_term_days_sql(RECEIVER_KEY['payment_term'])}"
+)
 
 
 def run_key_sql(grouping: InvoiceGrouping) -> str:
@@ -96,8 +100,7 @@ def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
         fields = f"""l.receiver_id, null::text as vendor_id, l.invoice_group_number,
                     coalesce(l.bill_to_contact, p.bill_to_contact) as bill_to_contact,
                     coalesce(l.payment_term, p.payment_term) as payment_term,
-                    cast(:last_day as date) + {payment_term_days_sql("coalesce(l.payment_term, p.payment_term)")}
-                      as due_date"""
+                    {RECEIVER_DUE_DATE} as due_date"""
         page_column = "receiver_id"
     grouping_key = run_key_sql(grouping)
     exclusion = ""

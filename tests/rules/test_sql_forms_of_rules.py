@@ -25,12 +25,13 @@ from billing.invoice_grouping import (
     LineFields,
     grouping_key,
     stored_key,
+    with_defaults,
 )
 from billing.invoice_numbers import INVOICE_SERIES, invoice_number
 from billing.money import _MINOR_UNITS_OTHER_THAN_TWO, line_amount
 from billing.payment_terms import due_date
 from billing.store.consolidation import CONSOLIDATES_NOW_SQL, consolidates_now_params
-from billing.store.month_end import run_key_sql
+from billing.store.month_end import RECEIVER_DUE_DATE, run_key_sql
 from billing.store.renewals import renewal_charge_kind_sql
 from billing.store.run_invoicing import (
     grouping_key_sql,
@@ -129,6 +130,36 @@ def test_the_month_end_runs_stored_key_is_the_grouping_rules(
         },
     ).scalar_one()
     assert in_sql == stored_key(grouping_key(line, account, grouping))
+
+
+@EXAMPLES
+@given(
+    last_day=days,
+    payment_term=st.none() | terms,
+    account_term=terms,
+)
+def test_the_month_end_runs_due_date_follows_the_lines_or_the_accounts_payment_term(
+    conn: Connection, last_day: date, payment_term: PaymentTerm | None, account_term: PaymentTerm
+) -> None:
+    line = LineFields(receiver_id="r", vendor_id="v", currency="EUR", payment_term=payment_term)
+    account = AccountDefaults(bill_to_contact=None, payment_term=account_term)
+    in_sql = conn.execute(
+        text(f"select {RECEIVER_DUE_DATE} from {_LINE_AND_ACCOUNT}"),
+        {
+            "last_day": last_day,
+            "receiver_id": "r",
+            "vendor_id": "v",
+            "invoice_group_number": None,
+            "bill_to_contact": None,
+            "payment_term": payment_term.value if payment_term else None,
+            "currency": "EUR",
+            "account_bill_to": None,
+            "account_term": account_term.value,
+        },
+    ).scalar_one()
+    resolved = with_defaults(line, account).payment_term
+    assert resolved is not None
+    assert in_sql == due_date(last_day, resolved)
 
 
 @EXAMPLES
