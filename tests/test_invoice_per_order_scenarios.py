@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from billing.contracts.order_workflow import OrderProgress
 from tests.world import World, billed, invoices_of, report, submit
-from workflows.order import workflow_id
+from workflows.order import OrderWorkflow, workflow_id
 
 
 async def test_scenario_1_two_orders_of_one_customer_make_two_invoices(
@@ -182,7 +182,7 @@ async def test_scenario_6_the_invoice_waits_for_every_outcome(
     handle = temporal.get_workflow_handle(workflow_id(number))
 
     async def progress() -> OrderProgress:
-        return await handle.query("progress", result_type=OrderProgress)
+        return await handle.query(OrderWorkflow.progress)
 
     for _ in range(50):  # the signal is delivered asynchronously
         if (await progress()).pending_items == ["data"]:

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from billing.contracts.summary_invoices import SummaryRequestIn
-from billing.contracts.summary_workflow import SummaryRequestProgress, TaxSyncOptions
+from billing.contracts.summary_workflow import TaxSyncOptions
 from billing.schema import billing_lines, summary_invoice_lines, summary_requests
 from billing.settings import Settings
 from billing.store.summary_invoices import create_request
 from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
-from starter.summary_workflows import start_summary_request
+from billing.temporal.summary_requests import start_summary_request
 from tests.summary_world import (
     SummaryWorld,
     build_summary_world,
@@ -32,7 +32,7 @@ from tests.summary_world import (
     wait_state,
 )
 from tests.world import World, billed, put, report, submit
-from workflows.summary_request import workflow_id
+from workflows.summary_request import SummaryRequestWorkflow, workflow_id
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ async def test_progress_is_worded_as_the_seed_on_the_api_and_the_workflow_query(
     assert status["message"] == "Invoice creation is complete. View invoices in the Invoices tab."
     assert status["summary_invoice_ids"] == [summary_id]
     progress = await temporal.get_workflow_handle(workflow_id(request_id)).query(
-        "progress", result_type=SummaryRequestProgress
+        SummaryRequestWorkflow.progress
     )
     assert progress.message == COMPLETE_MESSAGE and progress.summary_invoice_ids == [summary_id]
 

@@ -18,10 +18,11 @@ from billing.errors import NotFound
 from billing.store import summary_invoices as store
 from billing.store import tax_sync
 from billing.tax.configured import tax_sync_options
+from billing.temporal.summary_requests import start_summary_request
+from billing.temporal.tax_syncs import retry_tax_sync
 from billing.vocabulary import SummaryInvoiceState, SummaryRequestStatus
 from starter.api.auth import Principal, authenticate
 from starter.api.context import AppContext, get_context
-from starter.summary_workflows import retry_tax_sync, start_summary_request
 
 router = APIRouter(prefix="/v1", tags=["summary invoices"])
 
