@@ -1,4 +1,4 @@
-"""Billing-day consolidation rules (Odin's consolidated invoice).
+"""Billing-day consolidation rules: which lines a customer's consolidated invoice takes.
 
 A customer with a billing day, billed by an issuer that has consolidation on, gets one
 consolidated invoice per billing day, generated M days before it and due on it. What goes in

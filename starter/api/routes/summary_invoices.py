@@ -1,4 +1,4 @@
-"""Summary invoices (seed 001): requests that consolidate selected invoices, the summary
+"""Summary invoices: requests that consolidate selected invoices, the summary
 invoices they make, their tax sync and tax invoice PDF."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ async def get_summary_request(
     principal: Principal = Depends(authenticate),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryRequestView:
-    """`status` and the seed's `message`: "Invoices are being created. Please wait." until
+    """`status` and the administrator-facing `message`: "Invoices are being created. Please wait." until
     the summaries are committed, then "Invoice creation is complete. ..."."""
     view = await ctx.transaction(store.get_request, request_id)
     if principal.partner_id not in (None, view.issuer_id):
