@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import DEVELOPMENT_ADMIN_TOKEN, Settings, SettingsError, get_settings
+from billing.temporal.connect import connect
 from starter.api import openapi, problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
@@ -26,7 +27,6 @@ from starter.api.routes import (
     summary_invoices,
 )
 from starter.api.text_input import reject_nul_characters
-from starter.temporal import connect
 
 DESCRIPTION = """
 Billing engine API. Order systems submit orders and provisioning outcomes; Temporal workflows
