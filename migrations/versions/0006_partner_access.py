@@ -1,6 +1,8 @@
-"""partner access: token ids, scopes, expiry, revocation and last use
+"""partner access: token ids, scopes, expiry, revocation and last use; run rounds
 
 Tokens issued before scopes existed keep every scope, so nothing that works today stops.
+A month-end or consolidation run asked again for a finished period is a new round: the
+invoices it makes for lines that arrived since carry that round in their unique group key.
 
 Revision ID: 0006
 Revises: 0004
@@ -45,8 +47,35 @@ def upgrade() -> None:
     op.add_column("partner_tokens", sa.Column("revoked_at", sa.DateTime(timezone=True)))
     op.add_column("partner_tokens", sa.Column("last_used_at", sa.DateTime(timezone=True)))
 
+    op.add_column(
+        "billing_runs",
+        sa.Column("round", sa.Integer(), server_default=sa.text("1"), nullable=False),
+    )
+    op.add_column(
+        "invoices",
+        sa.Column("run_round", sa.Integer(), server_default=sa.text("1"), nullable=False),
+    )
+    op.drop_index("uq_invoices_run_group", table_name="invoices")
+    op.create_index(
+        "uq_invoices_run_group",
+        "invoices",
+        ["issuer_id", "type", "period", "grouping_key", "run_round"],
+        unique=True,
+        postgresql_where=sa.text("grouping_key is not null"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_invoices_run_group", table_name="invoices")
+    op.create_index(
+        "uq_invoices_run_group",
+        "invoices",
+        ["issuer_id", "type", "period", "grouping_key"],
+        unique=True,
+        postgresql_where=sa.text("grouping_key is not null"),
+    )
+    op.drop_column("invoices", "run_round")
+    op.drop_column("billing_runs", "round")
     op.drop_constraint("ck_partner_tokens_scopes", "partner_tokens")
     for column in ("last_used_at", "revoked_at", "expires_at", "scopes"):
         op.drop_column("partner_tokens", column)
