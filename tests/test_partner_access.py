@@ -16,7 +16,13 @@ from sqlalchemy import Engine, update
 from temporalio.client import Client
 
 from billing.schema import partner_tokens
-from tests.summary_world import build_summary_world, created, make_invoice, request_summaries
+from tests.summary_world import (
+    build_summary_world,
+    created,
+    make_invoice,
+    request_summaries,
+    wait_state,
+)
 from tests.world import billed, order_body, report
 
 ROLES = ("admin", "distributor", "seller", "customer", "other_seller", "other_customer")
@@ -76,6 +82,7 @@ async def scene(api: httpx.AsyncClient, engine: Engine, temporal: Client) -> Asy
     dist_invoice = make_invoice(engine, sw, sw.distributor, [(sw.seller, 1)])
     answer = await request_summaries(api, sw.seller, [seller_invoice])
     [summary_id] = await created(temporal, answer["request_id"])
+    await wait_state(api, summary_id, "TaxCompleted")
     ids = {
         "distributor": sw.distributor,
         "seller": sw.seller,
@@ -119,6 +126,7 @@ async def scene(api: httpx.AsyncClient, engine: Engine, temporal: Client) -> Asy
 #   resource                        method path                                 admin dist seller cust o.sel o.cust
 READS = [
     ("seller's partner record",       "GET", "/v1/partners/{seller}",              (200, 200, 200, 404, 404, 404)),
+    ("other seller's partner record", "GET", "/v1/partners/{other_seller}",        (200, 200, 404, 404, 200, 404)),
     ("customer's partner record",     "GET", "/v1/partners/{customer}",            (200, 404, 200, 200, 404, 404)),
     ("distributor's partner record",  "GET", "/v1/partners/{distributor}",         (200, 200, 404, 404, 404, 404)),
     ("seller's order",                "GET", "/v1/orders/{seller_order}",          (200, 404, 200, 404, 404, 404)),
@@ -127,6 +135,7 @@ READS = [
     ("seller's invoice to customer",  "GET", "/v1/invoices/{seller_invoice}",      (200, 404, 200, 200, 404, 404)),
     ("distributor's invoice to seller", "GET", "/v1/invoices/{dist_invoice}",      (200, 200, 200, 404, 404, 404)),
     ("summary invoice",               "GET", "/v1/summary-invoices/{summary}",     (200, 404, 200, 200, 404, 404)),
+    ("summary's tax invoice PDF",     "GET", "/v1/summary-invoices/{summary}/pdf", (200, 404, 200, 200, 404, 404)),
     ("summary request",               "GET", "/v1/summary-invoice-requests/{summary_request}", (200, 404, 200, 404, 404, 404)),
     ("an offer of the catalogue",     "GET", "/v1/offers/{offer}",                 (200, 200, 200, 200, 200, 200)),
     ("partner's tokens",              "GET", "/v1/partners/{seller}/tokens",       (200, 403, 403, 403, 403, 403)),
@@ -163,6 +172,7 @@ def writes(ids: dict[str, str]) -> list[tuple[str, str, str, Any, tuple[int, ...
         ("retry a summary's tax",   "POST", "/v1/summary-invoices/{summary}/tax-sync/retry",  None,                     (409, 404, 409, 403, 404, 404)),
         ("start a month-end run",   "POST", "/v1/billing-runs",                               run,                      (202, 403, 403, 403, 403, 403)),
         ("change a partner",        "PUT",  "/v1/partners/{customer}",                        None,                     (422, 403, 403, 403, 403, 403)),
+        ("change a subscription",   "PATCH", "/v1/subscriptions/{subscription}",              {},                       (422, 403, 403, 403, 403, 403)),
         ("issue a token",           "POST", "/v1/partners/{customer}/tokens",                 {"label": "x"},           (201, 403, 403, 403, 403, 403)),
     ]  # fmt: skip
 
