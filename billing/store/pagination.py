@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, Select, cast, tupl
 
 from billing.errors import InvalidCursor, InvalidRequest
 
+START_AGAIN = "The cursor is not one this API handed out; start from the first page (no cursor)."
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
@@ -29,9 +30,7 @@ def decode_cursor(cursor: str | None, *, length: int) -> list[Any] | None:
     except ValueError:
         key = None
     if not isinstance(key, list) or len(key) != length:
-        raise InvalidCursor(
-            "The cursor is not one this API handed out; start from the first page (no cursor)."
-        )
+        raise InvalidCursor(START_AGAIN)
     return key
 
 

@@ -15,10 +15,10 @@ from fastapi import Query, Request
 from billing.contracts.common import Page
 from billing.errors import InvalidCursor
 from billing.settings import Settings
+from billing.store.pagination import START_AGAIN
 
 T = TypeVar("T")
 _MAC_BYTES = 16
-START_AGAIN = "The cursor is not one this API handed out; start from the first page (no cursor)."
 
 
 def cursor_key(settings: Settings) -> bytes:

@@ -79,11 +79,16 @@ async def get_order(
     return await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
 
 
+async def _ensure_issued_by(ctx: AppContext, principal: Principal, order_number: str) -> None:
+    """Only the order's issuer acts on it; to anyone else it does not exist (404)."""
+    if principal.partner_id is not None:
+        await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
+
+
 async def _record(
     ctx: AppContext, principal: Principal, order_number: str, item_id: str, body: ProvisioningIn
 ) -> Order:
-    # Only the order's issuer reports on it; anyone else is told it does not exist.
-    await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
+    await _ensure_issued_by(ctx, principal, order_number)
     order, _changed = await ctx.transaction(store.record_outcome, order_number, item_id, body)
     # Signal even when nothing changed: a retried report also re-delivers a lost signal.
     await deliver_outcome(
@@ -132,5 +137,5 @@ async def record_manual_payment(
 ) -> Order:
     """Record that an order was paid by hand (audited). Billing-day consolidation leaves orders
     paid before the billing day out of the consolidated invoice. Paying twice is refused (409)."""
-    await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
+    await _ensure_issued_by(ctx, principal, order_number)
     return await ctx.transaction(order_payments.record_manual_payment, order_number, body)
