@@ -3,6 +3,8 @@ what queries are written against. Idempotency lives here: every business key is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -27,7 +29,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData(
     naming_convention={
@@ -49,7 +51,7 @@ Currency = String(3)
 PAYMENT_TERMS = "('due_upon_receipt', 'net_15', 'net_30', 'net_45', 'net_60', 'net_90')"
 
 
-def _timestamps() -> list[Column]:
+def _timestamps() -> list[Column[Any]]:
     return [
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -65,12 +67,12 @@ partners = Table(
     Column("parent_id", Text, ForeignKey("partners.id"), nullable=True),
     Column("currency", Currency, nullable=False),
     Column("invoice_per_order", Boolean, nullable=False, server_default=text("false")),
-    # Seed 001's "Activate the Invoices tab": may this partner consolidate summary invoices?
+    # The "Activate the Invoices tab" setting: may this partner consolidate summary invoices?
     Column("summary_invoices", Boolean, nullable=False, server_default=text("false")),
     # ISO 3166-1 alpha-2; the tax provider taxes a summary by its receiver's country.
     Column("country", String(2), nullable=True),
     *_timestamps(),
-    # Recurring billing (issue 4). As a receiver: its defaults for grouping and its credit terms.
+    # Recurring billing. As a receiver: its defaults for grouping and its credit terms.
     Column("bill_to_contact", Text, nullable=True),
     Column("payment_term", Text, nullable=False, server_default=text("'due_upon_receipt'")),
     Column("billing_day", Integer, nullable=True),
@@ -169,7 +171,7 @@ order_items = Table(
     # Null when the order system reported the outcome; the operator's name when recorded by hand.
     Column("reported_by", Text, nullable=True),
     Column("invoice_frequency", Text, nullable=True),
-    # Invoice grouping (seed 003): empty ones default from the account at run time.
+    # Invoice grouping fields: empty ones default from the account at run time.
     Column("invoice_group_number", Text, nullable=True),
     Column("bill_to_contact", Text, nullable=True),
     Column("payment_term", Text, nullable=True),
@@ -221,14 +223,18 @@ invoices = Table(
     # The grouping key the run computed; with issuer, type and period it names one invoice.
     Column("grouping_key", Text, nullable=True),
     UniqueConstraint("issuer_id", "number"),
+    # The round of the run that made it (billing_runs.round); 1 for everything else.
+    Column("run_round", Integer, nullable=False, server_default=text("1")),
 )
-# Running the same period (or billing day) twice cannot make a second invoice of a group.
+# One round of a period (or billing day) cannot make a second invoice of a group; a later
+# round invoices only the group's lines that arrived since.
 Index(
     "uq_invoices_run_group",
     invoices.c.issuer_id,
     invoices.c.type,
     invoices.c.period,
     invoices.c.grouping_key,
+    invoices.c.run_round,
     unique=True,
     postgresql_where=text("grouping_key is not null"),
 )
@@ -326,8 +332,8 @@ Index(
     billing_lines.c.invoice_id,
     postgresql_where=text("invoice_id is not null"),
 )
-# Runs page through receivers that still have uninvoiced lines; vendor-grouped runs (a few
-# vendors per issuer) and the month-end schedule's issuer list read it too.
+# Runs page through receivers that still have uninvoiced lines. Vendor-grouped runs (a few
+# vendors per issuer) and the schedule's issuer list (once a month) read the table instead.
 Index(
     "ix_billing_lines_unbilled_receiver",
     billing_lines.c.issuer_id,
@@ -366,10 +372,13 @@ billing_runs = Table(
     Column("renewal_orders_created", Integer, nullable=False, server_default=text("0")),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # How many executions the run id has had: a rerun of a finished period is round 2, and the
+    # invoices it makes for lines that arrived since are that round's.
+    Column("round", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("kind in ('month_end', 'consolidation')", name="kind"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
-# --- Summary invoices (seed 001) -------------------------------------------------------------
+# --- Summary invoices ------------------------------------------------------------------------
 # A summary invoice is an `invoices` row of type 'summary' (so the receiver finds it among its
 # incoming invoices), one per receiver and request. Its currency and amounts are null when it
 # holds several currencies: those live per currency in summary_invoice_totals, never converted.
@@ -492,5 +501,21 @@ partner_tokens = Table(
     Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
     Column("label", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Partner access: what the token may do, until when, whether it was revoked, when last used.
+    Column(
+        "id",
+        UUID(as_uuid=True),
+        nullable=False,
+        unique=True,
+        server_default=text("gen_random_uuid()"),
+    ),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(
+        "scopes <@ array['read', 'orders', 'billing-admin'] and cardinality(scopes) > 0",
+        name="scopes",
+    ),
 )
 Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)

@@ -23,9 +23,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.common import Page
 from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem, ProvisioningIn
-from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.errors import Conflict, NotFound
+from billing.order_validation import Party, check_offers, check_parties
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
 
 
@@ -96,44 +98,36 @@ def _existing_order(conn: Connection, order_number: str, digest: str) -> Order |
 
 def _validate_new_order(conn: Connection, body: OrderIn) -> None:
     found = {
-        row.id: row
+        row.id: Party(level=PartnerLevel(row.level), parent_id=row.parent_id)
         for row in conn.execute(
             select(partners.c.id, partners.c.level, partners.c.parent_id).where(
                 partners.c.id.in_([body.issuer_id, body.customer_id])
             )
         )
     }
-    issuer, customer = found.get(body.issuer_id), found.get(body.customer_id)
-    if issuer is None:
-        raise InvalidRequest(f"Unknown issuer {body.issuer_id!r}; create the partner first.")
-    if customer is None:
-        raise InvalidRequest(f"Unknown customer {body.customer_id!r}; create the partner first.")
-    if issuer.level == PartnerLevel.customer:
-        raise InvalidRequest(f"{body.issuer_id!r} is a customer and cannot issue invoices.")
-    if customer.parent_id != body.issuer_id:
-        raise InvalidRequest(
-            f"{body.customer_id!r} is not billed by {body.issuer_id!r}: billing reaches exactly "
-            "one level down, from a partner to the partners directly below it."
-        )
+    check_parties(
+        body.issuer_id,
+        body.customer_id,
+        found.get(body.issuer_id),
+        found.get(body.customer_id),
+    )
     wanted = {item.offer_id for item in body.items}
-    currencies = dict(
-        conn.execute(select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))).all()
-    )
-    missing = sorted(wanted - currencies.keys())
-    if missing:
-        raise InvalidRequest(f"Unknown offer(s) {missing}; create them first.")
-    if len(set(currencies.values())) > 1:
-        by_currency = sorted(f"{offer} ({currency})" for offer, currency in currencies.items())
-        raise InvalidRequest(
-            "The items of one order must share one currency so the order can be invoiced as "
-            f"one document; these offers differ: {', '.join(by_currency)}. Split the order."
+    currencies = {
+        row.id: row.currency
+        for row in conn.execute(
+            select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))
         )
+    }
+    check_offers(wanted, currencies)
 
 
-def get_order(conn: Connection, order_number: str) -> Order:
-    row = (
-        conn.execute(select(orders).where(orders.c.order_number == order_number)).mappings().first()
+def get_order(conn: Connection, order_number: str, *, visible_to: str | None = None) -> Order:
+    """`visible_to`: a partner, who sees the orders it issued (else: not found, as for an
+    unknown number)."""
+    query = seen_by(
+        select(orders).where(orders.c.order_number == order_number), visible_to, orders.c.issuer_id
     )
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No order with number {order_number!r}.")
     return _orders_with_items(conn, [row])[0]
@@ -215,10 +209,11 @@ def list_orders(
     customer_id: str | None = None,
     issuer_id: str | None = None,
     created_before: datetime | None = None,
+    visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Order]:
-    query = select(orders)
+    query = seen_by(select(orders), visible_to, orders.c.issuer_id)
     if isinstance(status, OrderStatus):
         query = query.where(orders.c.status == status.value)
     elif status is not None:

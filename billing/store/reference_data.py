@@ -17,34 +17,16 @@ from billing.contracts.reference_data import (
     VendorIn,
 )
 from billing.errors import InvalidRequest, NotFound
+from billing.partner_hierarchy import check_parent_level, check_parent_reference
 from billing.schema import offers, partners, vendors
-from billing.vocabulary import PartnerLevel
-
-# The level a partner's parent must have: billing always reaches one level down.
-_PARENT_LEVELS = {
-    PartnerLevel.distributor: set(),
-    PartnerLevel.seller: {PartnerLevel.distributor},
-    PartnerLevel.customer: {PartnerLevel.seller, PartnerLevel.distributor},
-}
+from billing.store.visibility import seen_by
 
 
 def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
-    allowed = _PARENT_LEVELS[body.level]
-    if body.parent_id is None and allowed:
-        raise InvalidRequest(f"A {body.level} needs a parent_id: the partner that bills it.")
+    check_parent_reference(body.level, partner_id, body.parent_id)
     if body.parent_id is not None:
-        if not allowed:
-            raise InvalidRequest("A distributor stands at the top and takes no parent_id.")
-        if body.parent_id == partner_id:
-            raise InvalidRequest("A partner cannot be its own parent.")
         parent_level = conn.scalar(select(partners.c.level).where(partners.c.id == body.parent_id))
-        if parent_level is None:
-            raise InvalidRequest(f"Unknown parent partner {body.parent_id!r}; create it first.")
-        if PartnerLevel(parent_level) not in allowed:
-            raise InvalidRequest(
-                f"A {body.level}'s parent must be a {' or '.join(sorted(allowed))}; "
-                f"{body.parent_id!r} is a {parent_level}."
-            )
+        check_parent_level(body.level, body.parent_id, parent_level)
     _check_consolidation_days(conn, partner_id, body)
     consolidation = body.settings.consolidation
     values = {
@@ -107,8 +89,16 @@ def _check_consolidation_days(conn: Connection, partner_id: str, body: PartnerIn
             )
 
 
-def get_partner(conn: Connection, partner_id: str) -> Partner:
-    row = conn.execute(select(partners).where(partners.c.id == partner_id)).mappings().first()
+def get_partner(conn: Connection, partner_id: str, *, visible_to: str | None = None) -> Partner:
+    """`visible_to`: a partner, who sees its own record and those of the partners it bills (its
+    children); any other reads as not found."""
+    query = seen_by(
+        select(partners).where(partners.c.id == partner_id),
+        visible_to,
+        partners.c.id,
+        partners.c.parent_id,
+    )
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No partner with id {partner_id!r}.")
     return Partner(

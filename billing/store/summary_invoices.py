@@ -31,11 +31,13 @@ from billing.schema import (
     summary_invoice_lines,
     summary_invoice_totals,
     summary_invoices,
+    summary_request_invoices,
     summary_requests,
 )
 from billing.store.invoice_numbers import reserve_invoice_numbers
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.summary_invoices import (
     CODE_SERIES,
     COMPLETE_MESSAGE,
@@ -55,6 +57,10 @@ _UUIDS = ARRAY(UUID(as_uuid=True))
 _FACTS = text(
     """
     select i.id, i.number, i.issuer_id, i.type, i.status,
+           (select ri.request_id from summary_request_invoices ri
+            join summary_requests r on r.id = ri.request_id
+            where ri.invoice_id = i.id and r.status = 'in_progress'
+            order by r.created_at limit 1) as claimed_by,
            count(bl.id) as lines,
            count(bl.id) filter (where s.billing_line_id is null) as unconsolidated_lines,
            count(bl.id) filter (where r.parent_id is distinct from i.issuer_id)
@@ -69,6 +75,24 @@ _FACTS = text(
 ).bindparams(bindparam("ids", type_=_UUIDS))
 
 
+def source_facts(conn: Connection, ids: list[uuid.UUID]) -> dict[str, SourceFacts]:
+    """What billing.summary_invoices.classify needs to know of each selected invoice."""
+    return {
+        str(row.id): SourceFacts(
+            invoice_id=str(row.id),
+            number=row.number,
+            issuer_id=row.issuer_id,
+            type=row.type,
+            status=row.status,
+            lines=row.lines,
+            unconsolidated_lines=row.unconsolidated_lines,
+            lines_beyond_one_level=row.lines_beyond_one_level,
+            claimed_by=str(row.claimed_by) if row.claimed_by else None,
+        )
+        for row in conn.execute(_FACTS, {"ids": ids})
+    }
+
+
 def _issuer_with_feature(conn: Connection, issuer_id: str) -> None:
     enabled = conn.scalar(select(partners.c.summary_invoices).where(partners.c.id == issuer_id))
     if enabled is None:
@@ -76,7 +100,7 @@ def _issuer_with_feature(conn: Connection, issuer_id: str) -> None:
     if not enabled:
         raise FeatureNotEnabled(
             f"Summary invoices are not enabled for {issuer_id}. Turn on the partner setting "
-            "`summary_invoices` (seed: 'Activate the Invoices tab') and try again."
+            "`summary_invoices` ('Activate the Invoices tab') and try again."
         )
 
 
@@ -89,19 +113,7 @@ def preview(conn: Connection, body: SummaryRequestIn) -> tuple[list[str], list[S
             ids.append(uuid.UUID(raw))
         except ValueError:
             continue  # reported as not found below
-    facts = {
-        str(row.id): SourceFacts(
-            invoice_id=str(row.id),
-            number=row.number,
-            issuer_id=row.issuer_id,
-            type=row.type,
-            status=row.status,
-            lines=row.lines,
-            unconsolidated_lines=row.unconsolidated_lines,
-            lines_beyond_one_level=row.lines_beyond_one_level,
-        )
-        for row in conn.execute(_FACTS, {"ids": ids})
-    }
+    facts = source_facts(conn, ids)
     # Look ids up in their canonical form, so an upper-case UUID still finds its invoice.
     canonical = {raw: _canonical(raw) for raw in body.invoice_ids}
     added, skipped = classify(
@@ -127,8 +139,69 @@ def preview_request(conn: Connection, body: SummaryRequestIn) -> SummaryPreview:
 def create_request(
     conn: Connection, body: SummaryRequestIn, requested_by: str
 ) -> SummaryRequestAccepted:
-    """Record a request with the invoices it adds. Complete at once when it adds none."""
+    """Record a request with the invoices it adds, and say truly what it will do: an identical
+    request still at work is answered with its own id (it is the same request); invoices another
+    request still holds are skipped as being consolidated by it. Complete at once when it adds
+    none. Requests and consolidations of one issuer take turns, so concurrent requests see each
+    other."""
+    _lock_issuer(conn, body.issuer_id)
+    same = _identical_request_at_work(conn, body)
+    if same is not None:
+        return same
     added, skipped = preview(conn, body)
+    return record_request(conn, body, requested_by, added, skipped)
+
+
+def _lock_issuer(conn: Connection, issuer_id: str) -> None:
+    conn.execute(
+        text("select pg_advisory_xact_lock(hashtext('summary-invoices:' || :issuer_id))"),
+        {"issuer_id": issuer_id},
+    )
+
+
+def _identical_request_at_work(
+    conn: Connection, body: SummaryRequestIn
+) -> SummaryRequestAccepted | None:
+    wanted = {_canonical(raw) or raw for raw in body.invoice_ids}
+    at_work = conn.execute(
+        select(
+            summary_requests.c.id,
+            summary_requests.c.invoices_added,
+            summary_requests.c.invoices_skipped,
+            func.array(
+                select(summary_request_invoices.c.invoice_id)
+                .where(summary_request_invoices.c.request_id == summary_requests.c.id)
+                .scalar_subquery()
+            ).label("added"),
+        )
+        .where(
+            summary_requests.c.issuer_id == body.issuer_id,
+            summary_requests.c.invoice_date == body.invoice_date,
+            summary_requests.c.status == SummaryRequestStatus.in_progress.value,
+        )
+        .order_by(summary_requests.c.created_at)
+    )
+    for row in at_work:
+        skipped = [SkippedInvoice.model_validate(s) for s in row.invoices_skipped]
+        requested = {str(i) for i in row.added} | {
+            _canonical(s.invoice_id) or s.invoice_id for s in skipped
+        }
+        if requested == wanted:
+            return SummaryRequestAccepted(
+                request_id=str(row.id),
+                invoices_added=row.invoices_added,
+                invoices_skipped=skipped,
+            )
+    return None
+
+
+def record_request(
+    conn: Connection,
+    body: SummaryRequestIn,
+    requested_by: str,
+    added: list[str],
+    skipped: list[SkippedInvoice],
+) -> SummaryRequestAccepted:
     request_id = conn.execute(
         insert(summary_requests)
         .values(
@@ -174,6 +247,22 @@ _CANDIDATES = text(
     """
 )
 
+
+def stage_candidates(conn: Connection, request_id: uuid.UUID, issuer_id: str) -> None:
+    """Stage in `summary_candidates` the lines the request's invoices still give: the
+    set-based form of billing.summary_invoices.classify, re-checked when the request runs
+    because a racing request may have taken lines since it was recorded."""
+    conn.execute(
+        _CANDIDATES,
+        {
+            "request_id": request_id,
+            "issuer_id": issuer_id,
+            "verified": InvoiceStatus.verified.value,
+            "summary": InvoiceType.summary.value,
+        },
+    )
+
+
 _LINK_LINES = text(
     """
     insert into summary_invoice_lines (billing_line_id, summary_invoice_id, source_invoice_id)
@@ -211,19 +300,8 @@ def consolidate(conn: Connection, request_id: str) -> ConsolidationResult:
         return _made_by(conn, rid, lines=0)
 
     # One consolidation per issuer at a time: the loser of a race then sees the winner's lines.
-    conn.execute(
-        text("select pg_advisory_xact_lock(hashtext('summary-invoices:' || :issuer_id))"),
-        {"issuer_id": request.issuer_id},
-    )
-    conn.execute(
-        _CANDIDATES,
-        {
-            "request_id": rid,
-            "issuer_id": request.issuer_id,
-            "verified": InvoiceStatus.verified.value,
-            "summary": InvoiceType.summary.value,
-        },
-    )
+    _lock_issuer(conn, request.issuer_id)
+    stage_candidates(conn, rid, request.issuer_id)
     sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
     lines = 0
     for receiver_id, currency, amount, count in conn.execute(
@@ -407,10 +485,7 @@ def get_summary_invoice(
     so ids of other partners' invoices give nothing away)."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     query = _summary_query().where(invoices.c.id == sid)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
@@ -434,10 +509,7 @@ def list_summary_invoices(
         query = query.where(invoices.c.receiver_id == receiver_id)
     if state is not None:
         query = query.where(summary_invoices.c.state == state.value)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     rows, next_cursor = keyset_page(
         conn,
         query,
