@@ -167,6 +167,7 @@ def writes(ids: dict[str, str]) -> list[tuple[str, str, str, Any, tuple[int, ...
     return [
         #  operation                method  path                                              body                      admin dist seller cust o.sel o.cust
         ("report provisioning",     "POST", "/v1/orders/{seller_order}/items/1/provisioning", {"outcome": "succeeded"}, (200, 404, 200, 404, 404, 404)),
+        ("report several outcomes", "POST", "/v1/orders/{seller_order}/provisioning",         {"items": [{"item_id": "1", "outcome": "succeeded"}]}, (200, 404, 200, 404, 404, 404)),
         ("record outcome by hand",  "POST", "/v1/orders/{seller_order}/items/1/manual-outcome", by_hand,               (200, 404, 200, 404, 404, 404)),
         ("pay a paid order again",  "POST", "/v1/orders/{dist_order}/manual-payment",         {"operator": "ops"},      (409, 409, 404, 404, 404, 404)),
         ("retry a summary's tax",   "POST", "/v1/summary-invoices/{summary}/tax-sync/retry",  None,                     (409, 404, 409, 403, 404, 404)),

@@ -122,11 +122,15 @@ async def report_provisioning(
 
 @router.post("/{order_number}/provisioning", response_model=Order)
 async def report_provisioning_outcomes(
-    order_number: str, body: ProvisioningBatchIn, ctx: AppContext = Depends(get_context)
+    order_number: str,
+    body: ProvisioningBatchIn,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
 ) -> Order:
     """The order system reports several items' outcomes at once: recorded together (a refused
     item refuses the whole report, nothing recorded) and the order's workflow woken once. Each
     item follows the single-item report's rules: the same outcome again changes nothing."""
+    await _ensure_issued_by(ctx, principal, order_number)
     reports = {item.item_id: item for item in body.items}
     order, _changed = await ctx.transaction(store.record_outcomes, order_number, reports)
     # Signal even when nothing changed: a retried report also re-delivers a lost signal.
