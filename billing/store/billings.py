@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import Connection, func, literal_column, select
+from sqlalchemy import Connection, func, literal_column, select, text
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import BillingLine
@@ -38,6 +38,9 @@ def list_billing_lines(
     if issuer_id is not None:
         query = query.where(billing_lines.c.issuer_id == issuer_id)
     if q:
+        # Planned for this pattern every time: a plan cached for "any pattern" walks the sort
+        # index filtering every line, which takes seconds for a rare order number.
+        conn.execute(text("set local plan_cache_mode = force_custom_plan"))
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(billing_lines.c.order_number.ilike(f"%{escaped}%", escape="\\"))
     primary = order_key if sort.lstrip("-") == "order_number" else billing_lines.c.created_at
