@@ -25,12 +25,11 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
+from bench.month_end_run import ISSUER, reference_data
 from billing.database import make_engine
 from starter.binaries import temporal_cli
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
-
-ISSUER = "bench-seller"
 
 # What the indexes replace: the btree the schema had before search and sort got their own.
 WITHOUT_SEARCH_INDEXES = """
@@ -43,18 +42,13 @@ WITHOUT_SEARCH_INDEXES = """
 
 def generate(engine: Engine, lines: int) -> None:
     with engine.begin() as conn:
+        reference_data(conn)
         conn.execute(
             text(
-                f"""
-                insert into partners (id, name, level, parent_id, currency)
-                values ('bench-dist', 'Distributor', 'distributor', null, 'EUR'),
-                       ('{ISSUER}', 'Seller', 'seller', 'bench-dist', 'EUR'),
-                       ('bench-customer', 'Customer', 'customer', '{ISSUER}', 'EUR');
-                insert into vendors (id, name) values ('bench-msft', 'Microsoft');
-                insert into offers (id, vendor_id, name, billing_type, unit_price, currency)
-                values ('bench-e5', 'bench-msft', 'E5', 'recurring', 30.00, 'EUR')
-                """
-            )
+                "insert into partners (id, name, level, parent_id, currency) "
+                "values ('bench-customer', 'Customer', 'customer', :issuer, 'EUR')"
+            ),
+            {"issuer": ISSUER},
         )
         conn.execute(
             text(

@@ -27,7 +27,7 @@ import resource
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -46,22 +46,26 @@ from workflows.billing_runs import BillingRunWorkflow, billing_run_id
 ISSUER = "bench-seller"
 
 
+# The seller and what it sells; shared by the benchmarks that generate billing lines.
+REFERENCE_DATA = f"""
+    insert into partners (id, name, level, parent_id, currency)
+    values ('bench-dist', 'Distributor', 'distributor', null, 'EUR'),
+           ('{ISSUER}', 'Seller', 'seller', 'bench-dist', 'EUR');
+    insert into vendors (id, name) values ('bench-msft', 'Microsoft');
+    insert into offers (id, vendor_id, name, billing_type, unit_price, currency)
+    values ('bench-e5', 'bench-msft', 'E5', 'recurring', 30.00, 'EUR')
+"""
+
+
+def reference_data(conn: Connection) -> None:
+    conn.execute(text(REFERENCE_DATA))
+
+
 def generate(engine: Engine, customers: int, lines: int) -> None:
     """Customers with a bill-to and a payment term each; lines alternate between two invoice
     group numbers, so every customer gets two invoices."""
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                f"""
-                insert into partners (id, name, level, parent_id, currency)
-                values ('bench-dist', 'Distributor', 'distributor', null, 'EUR'),
-                       ('{ISSUER}', 'Seller', 'seller', 'bench-dist', 'EUR');
-                insert into vendors (id, name) values ('bench-msft', 'Microsoft');
-                insert into offers (id, vendor_id, name, billing_type, unit_price, currency)
-                values ('bench-e5', 'bench-msft', 'E5', 'recurring', 30.00, 'EUR')
-                """
-            )
-        )
+        reference_data(conn)
         conn.execute(
             text(
                 """

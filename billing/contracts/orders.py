@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -51,11 +52,13 @@ class OrderIn(Strict):
 
     @model_validator(mode="after")
     def _item_ids_unique(self) -> OrderIn:
-        counts = Counter(item.item_id for item in self.items)
-        duplicates = sorted(item_id for item_id, n in counts.items() if n > 1)
-        if duplicates:
+        if duplicates := repeated(item.item_id for item in self.items):
             raise ValueError(f"item ids must be unique within an order; repeated: {duplicates}")
         return self
+
+
+def repeated(item_ids: Iterable[str]) -> list[str]:
+    return sorted(item_id for item_id, n in Counter(item_ids).items() if n > 1)
 
 
 class ProvisioningIn(Strict):
@@ -78,9 +81,7 @@ class ProvisioningBatchIn(Strict):
 
     @model_validator(mode="after")
     def _item_ids_unique(self) -> ProvisioningBatchIn:
-        counts = Counter(item.item_id for item in self.items)
-        duplicates = sorted(item_id for item_id, n in counts.items() if n > 1)
-        if duplicates:
+        if duplicates := repeated(item.item_id for item in self.items):
             raise ValueError(f"report each item once per request; repeated: {duplicates}")
         return self
 
