@@ -3,14 +3,17 @@ the order's workflow woken once, and the order invoiced exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, select
 from temporalio.client import Client
 
 from billing.contracts.order_workflow import OrderProgress
+from billing.schema import invoices
 from tests.test_order_api_contract import assert_problem
-from tests.world import World, billed, invoices_of, report, submit
+from tests.world import World, billed, build_world, invoices_of, report, submit
 from workflows.order import OrderWorkflow, workflow_id
 
 
@@ -103,3 +106,20 @@ async def test_a_report_naming_an_item_twice_or_none_is_a_422(
     assert_problem(await api.post(f"/v1/orders/{number}/provisioning", json={"items": []}), 422)
     order = (await api.get(f"/v1/orders/{number}")).json()
     assert order["pending_items"] == ["a", "b", "c"]
+
+
+async def test_orders_billed_at_the_same_time_get_gapless_numbers_of_their_issuer(
+    api: httpx.AsyncClient, temporal: Client, engine: Engine
+) -> None:
+    world = await build_world(api, "gapless")  # a seller of its own: its series starts at 1
+    numbers = [world.order_number(f"GAP{i}") for i in range(12)]
+    for number in numbers:
+        await submit(api, number, world.seller, world.customer, [("a", world.security, 1)])
+    await asyncio.gather(*(report_many(api, n, {"a": "succeeded"}) for n in numbers))
+    results = await asyncio.gather(*(billed(temporal, n) for n in numbers))
+    assert sorted(r.invoice_number or "" for r in results) == [f"INV-{i:06d}" for i in range(1, 13)]
+    with engine.connect() as conn:
+        stored = conn.scalars(
+            select(invoices.c.number).where(invoices.c.order_number.in_(numbers))
+        ).all()
+    assert sorted(stored) == sorted(r.invoice_number for r in results)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.order_workflow import OrderBillingResult
@@ -62,6 +62,10 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
         write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
         record_invoice_frequencies(conn, order_number, plan)
     complete_order(conn, order_number)
+    if invoice_id is not None and invoice_number is None:
+        # Numbered last: the number locks the issuer's sequence until commit, and every other
+        # order of the issuer waits for that lock, so it is held for one statement, not six.
+        invoice_number = number_per_order_invoice(conn, order, invoice_id)
     return OrderBillingResult(
         invoice_id=str(invoice_id) if invoice_id else None,
         invoice_number=invoice_number,
@@ -156,8 +160,9 @@ def read_items(conn: Connection, order_number: str) -> list[tuple[ItemFacts, Ite
 def write_per_order_invoice(
     conn: Connection, order: OrderFacts, plan: OrderBillingPlan
 ) -> tuple[UUID | None, str | None]:
-    """The order's per-order invoice, made once (verified at once) and found again on a rerun;
-    (None, None) when nothing of the order is invoiced per order."""
+    """The order's per-order invoice, made once (verified at once) and found again on a rerun,
+    with its number; a new one has no number yet (None). (None, None) when nothing of the order
+    is invoiced per order."""
     if not plan.per_order:
         return None, None
     currency = plan.invoice_currency
@@ -170,11 +175,11 @@ def write_per_order_invoice(
     ).first()
     if existing is not None:
         return existing.id, existing.number
-    number = next_invoice_number(conn, order.issuer_id, INVOICE_SERIES)
     invoice_id: UUID = conn.execute(
         insert(invoices)
         .values(
-            number=number,
+            # Unique until number_per_order_invoice gives it its number in this transaction.
+            number=literal_column("'pending:' || gen_random_uuid()"),
             type=InvoiceType.per_order.value,
             status=InvoiceStatus.verified.value,
             issuer_id=order.issuer_id,
@@ -186,7 +191,13 @@ def write_per_order_invoice(
         )
         .returning(invoices.c.id)
     ).scalar_one()
-    return invoice_id, number
+    return invoice_id, None
+
+
+def number_per_order_invoice(conn: Connection, order: OrderFacts, invoice_id: UUID) -> str:
+    number = next_invoice_number(conn, order.issuer_id, INVOICE_SERIES)
+    conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(number=number))
+    return number
 
 
 def _grouping_columns(grouping: GroupingFields) -> dict[str, str | None]:
