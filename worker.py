@@ -19,11 +19,13 @@ from activities.order_recovery import OrderRecoveryActivities
 from activities.orders import OrderActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
+from activities.webhooks import WebhookActivities
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
+from billing.webhook_relay import WebhookRelay
 from starter.schedules import ensure_schedules
 from starter.temporal import connect_when_ready, register_search_attributes
 from workflows.billing_runs import (
@@ -36,6 +38,7 @@ from workflows.order import OrderWorkflow
 from workflows.order_recovery import OrderRecoveryWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 WORKFLOWS = [
     OrderWorkflow,
@@ -46,6 +49,7 @@ WORKFLOWS = [
     ConsolidationWorkflow,
     MonthEndWorkflow,
     DailyConsolidationWorkflow,
+    WebhookDeliveryWorkflow,
 ]
 
 
@@ -65,6 +69,7 @@ def build_worker(
     runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
+    webhooks = WebhookActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -85,6 +90,8 @@ def build_worker(
             tax.calculate_tax,
             tax.complete_tax_sync,
             tax.fail_tax_sync,
+            webhooks.deliver_webhook,
+            webhooks.give_up_webhook,
         ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
@@ -116,8 +123,19 @@ async def run(settings: Settings) -> None:
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
     )
     worker = worker_from_settings(client, engine, settings)
+    relay = WebhookRelay(
+        engine,
+        client,
+        task_queue=settings.task_queue,
+        options=settings.webhook_retry_options(),
+        interval=settings.webhook_relay_interval,
+    )
     logging.info("worker polling task queue %r", settings.task_queue)
-    await worker.run()
+    relaying = asyncio.create_task(relay.run())
+    try:
+        await worker.run()
+    finally:
+        relaying.cancel()
 
 
 def main() -> None:

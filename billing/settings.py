@@ -8,6 +8,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from billing.contracts.webhooks import WebhookRetryOptions
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
@@ -39,6 +41,35 @@ class Settings(BaseSettings):
         default=timedelta(seconds=1), alias="TAX_RETRY_INITIAL_INTERVAL"
     )
     tax_max_attempts: int = Field(default=8, alias="TAX_MAX_ATTEMPTS")
+    # Outgoing webhooks: one POST's timeout, the backoff between attempts, when to give up,
+    # and how often each worker's outbox relay looks for new events.
+    webhook_timeout: timedelta = Field(default=timedelta(seconds=10), alias="WEBHOOK_TIMEOUT")
+    webhook_retry_initial_interval: timedelta = Field(
+        default=timedelta(seconds=10), alias="WEBHOOK_RETRY_INITIAL_INTERVAL"
+    )
+    webhook_retry_maximum_interval: timedelta = Field(
+        default=timedelta(hours=1), alias="WEBHOOK_RETRY_MAXIMUM_INTERVAL"
+    )
+    webhook_give_up_after: timedelta = Field(
+        default=timedelta(days=3), alias="WEBHOOK_GIVE_UP_AFTER"
+    )
+    webhook_relay_interval: float = Field(default=1.0, alias="WEBHOOK_RELAY_INTERVAL")
+    # Prometheus: the worker serves the Temporal SDK's metrics and the engine's own on two
+    # ports (0 turns one off); the API serves its own at /metrics on its port.
+    worker_sdk_metrics_port: int = Field(default=9464, alias="WORKER_SDK_METRICS_PORT")
+    worker_metrics_port: int = Field(default=9465, alias="WORKER_METRICS_PORT")
+    metrics_host: str = Field(default="0.0.0.0", alias="METRICS_HOST")
+    # Log lines as JSON objects (one per line), or as plain text for a terminal.
+    log_format: str = Field(default="json", alias="LOG_FORMAT")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    def webhook_retry_options(self) -> WebhookRetryOptions:
+        return WebhookRetryOptions(
+            attempt_timeout=self.webhook_timeout,
+            initial_interval=self.webhook_retry_initial_interval,
+            maximum_interval=self.webhook_retry_maximum_interval,
+            give_up_after=self.webhook_give_up_after,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from billing.schema import (
     vendors,
 )
 from billing.store.invoice_numbers import next_invoice_number
+from billing.store.webhooks import record_event
 from billing.subscriptions import expires_at
 from billing.vocabulary import (
     BillingType,
@@ -33,6 +34,7 @@ from billing.vocabulary import (
     OrderType,
     ProvisioningState,
 )
+from billing.webhook_events import WebhookEventType
 
 INVOICE_SERIES = "INV"
 
@@ -125,6 +127,20 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
                 )
                 .returning(invoices.c.id)
             ).scalar_one()
+            record_event(
+                conn,
+                order.issuer_id,
+                WebhookEventType.order_invoiced,
+                order_number,
+                {
+                    "order_number": order_number,
+                    "invoice_id": str(invoice_id),
+                    "invoice_number": invoice_number,
+                    "customer_id": order.customer_id,
+                    "currency": currency,
+                    "total": str(plan.invoice_subtotal),
+                },
+            )
         else:
             invoice_id, invoice_number = existing.id, existing.number
 

@@ -14,7 +14,9 @@ from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem,
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
+from billing.store.webhooks import record_event
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
+from billing.webhook_events import WebhookEventType
 
 
 def request_digest(body: OrderIn) -> str:
@@ -269,7 +271,7 @@ def record_outcome(
 def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:
     """Flag an order that still waits past its threshold, and return the outcomes the database
     holds, so a workflow that missed a signal catches up."""
-    conn.execute(
+    marked = conn.execute(
         update(orders)
         .where(
             orders.c.order_number == order_number,
@@ -280,7 +282,16 @@ def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:
             ),
         )
         .values(status=OrderStatus.stuck.value, stuck_since=func.now())
-    )
+        .returning(orders.c.issuer_id, orders.c.customer_id)
+    ).first()
+    if marked is not None:
+        record_event(
+            conn,
+            marked.issuer_id,
+            WebhookEventType.order_stuck,
+            order_number,
+            {"order_number": order_number, "customer_id": marked.customer_id},
+        )
     return reported_outcomes(conn, order_number)
 
 

@@ -23,6 +23,7 @@ from starter.api.routes import (
     partner_tokens,
     reference_data,
     summary_invoices,
+    webhooks,
 )
 from starter.temporal import connect
 
@@ -65,6 +66,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.include_router(module.router, dependencies=admin_only)
     for module in (invoicing, summary_invoices):
         app.include_router(module.router, dependencies=secured)
+    app.include_router(webhooks.router, dependencies=secured)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
