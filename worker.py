@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.billing_runs import BillingRunActivities
@@ -21,6 +22,7 @@ from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
 from activities.webhooks import WebhookActivities
 from billing.database import make_engine, resolve_database_url
+from billing.metrics import serve_engine_metrics
 from billing.settings import Settings, get_settings
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
@@ -109,6 +111,18 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
     )
 
 
+def install_sdk_metrics(settings: Settings) -> None:
+    """Serve the Temporal SDK's own metrics (task latencies, slots, polls, failures) for
+    Prometheus: the default runtime must carry them before the first client connects."""
+    if settings.worker_sdk_metrics_port:
+        telemetry = TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=f"{settings.metrics_host}:{settings.worker_sdk_metrics_port}"
+            )
+        )
+        Runtime.set_default(Runtime(telemetry=telemetry))
+
+
 async def prepare_temporal(settings: Settings) -> Client:
     """Connect, and make sure what the workflows rely on exists: search attributes, schedules."""
     client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
@@ -118,10 +132,13 @@ async def prepare_temporal(settings: Settings) -> Client:
 
 
 async def run(settings: Settings) -> None:
+    install_sdk_metrics(settings)
     client = await prepare_temporal(settings)
     engine = make_engine(
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
     )
+    if settings.worker_metrics_port:
+        serve_engine_metrics(engine, settings.metrics_host, settings.worker_metrics_port)
     worker = worker_from_settings(client, engine, settings)
     relay = WebhookRelay(
         engine,

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
-from starter.api import problems
+from starter.api import metrics, problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
@@ -30,7 +30,8 @@ from starter.temporal import connect
 DESCRIPTION = """
 Billing engine API. Order systems submit orders and provisioning outcomes; Temporal workflows
 wait for every outcome and invoice per order. Money is a decimal string. Errors are RFC 9457
-problem details. Every endpoint but `/healthz` wants `Authorization: Bearer <token>`.
+problem details. Every endpoint but `/healthz` and `/metrics` (Prometheus) wants
+`Authorization: Bearer <token>`.
 """
 
 
@@ -58,6 +59,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     if context is not None:
         app.state.context = context
     problems.install(app)
+    metrics.install(app)
     secured = [Depends(authenticate)]
     # Partner tokens see only their own data; the routes that do not scope by partner yet stay
     # the administrator's.
