@@ -24,6 +24,7 @@ from activities.webhooks import WebhookActivities
 from billing.database import make_engine, resolve_database_url
 from billing.metrics import serve_engine_metrics
 from billing.settings import Settings, get_settings
+from billing.structured_logs import configure_logging
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
@@ -156,8 +157,8 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     if not settings.temporal_address:
         raise SystemExit("Set TEMPORAL_ADDRESS (host:port) to the Temporal frontend to poll.")
     asyncio.run(run(settings))

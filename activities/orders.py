@@ -21,7 +21,9 @@ class OrderActivities:
     @activity.defn(name="bill_order")
     def bill_order(self, order_number: str) -> OrderBillingResult:
         with self._engine.begin() as conn:
-            return bill_order(conn, order_number)
+            result = bill_order(conn, order_number)
+        activity.logger.info("order billed", extra={"invoice_number": result.invoice_number})
+        return result
 
     @activity.defn(name="mark_order_stuck")
     def mark_order_stuck(self, order_number: str) -> dict[str, Outcome]:

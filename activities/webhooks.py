@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 import httpx
@@ -13,8 +12,6 @@ from temporalio.exceptions import ApplicationError
 from billing.contracts.webhooks import DeliverWebhookInput, GiveUpWebhookInput
 from billing.store import webhooks
 from billing.webhook_signature import signed_headers
-
-log = logging.getLogger(__name__)
 
 
 class WebhookActivities:
@@ -59,8 +56,15 @@ class WebhookActivities:
                 succeeded=error is None,
             )
         if error is not None:
-            log.info("webhook %s attempt failed: %s", input.event_id, error)
+            activity.logger.warning(
+                "webhook not accepted: %s",
+                error,
+                extra={"event_id": input.event_id, "status": status},
+            )
             raise ApplicationError(error, type="WebhookNotAccepted")
+        activity.logger.info(
+            "webhook delivered", extra={"event_id": input.event_id, "status": status}
+        )
         assert status is not None
         return status
 

@@ -63,6 +63,10 @@ class WebhookRelay:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     static_summary=f"{event.type} {event.subject}",
                 )
+                log.info(
+                    "webhook delivery started",
+                    extra={"workflow_id": delivery_workflow_id(event.event_id, event.generation)},
+                )
             except WorkflowAlreadyStartedError:
                 pass  # another relay, or this one before a crash, started it
             await asyncio.to_thread(self._dispatched, event)

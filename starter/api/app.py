@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
-from starter.api import metrics, problems
+from starter.api import metrics, problems, request_logs
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
@@ -53,13 +53,18 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
             engine.dispose()
 
     app = FastAPI(
-        title="Billing engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+        title="Billing engine",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(request_logs.bind_order_number)],
     )
     app.state.admin_token = settings.admin_token
     if context is not None:
         app.state.context = context
     problems.install(app)
     metrics.install(app)
+    request_logs.install(app)
     secured = [Depends(authenticate)]
     # Partner tokens see only their own data; the routes that do not scope by partner yet stay
     # the administrator's.
