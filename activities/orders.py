@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from billing.contracts.order_workflow import OrderBillingResult
+from billing.fault_injection import kill_point
 from billing.store.order_billing import bill_order
 from billing.store.orders import mark_stuck
 from billing.vocabulary import Outcome
@@ -22,6 +23,8 @@ class OrderActivities:
     def bill_order(self, order_number: str) -> OrderBillingResult:
         with self._engine.begin() as conn:
             result = bill_order(conn, order_number)
+            kill_point("bill_order.in_transaction")
+        kill_point("bill_order.after_commit")
         activity.logger.info("order billed", extra={"invoice_number": result.invoice_number})
         return result
 

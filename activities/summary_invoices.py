@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from billing.contracts.summary_workflow import ConsolidationResult, TaxSyncInput, TaxSyncStart
+from billing.fault_injection import kill_point
 from billing.schema import invoices, summary_invoices
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import consolidate
@@ -26,7 +27,10 @@ class SummaryActivities:
     @activity.defn(name="consolidate_summary_request")
     def consolidate_summary_request(self, request_id: str) -> ConsolidationResult:
         with self._engine.begin() as conn:
-            return consolidate(conn, request_id)
+            result = consolidate(conn, request_id)
+            kill_point("summary_consolidation.in_transaction")
+        kill_point("summary_consolidation.after_commit")
+        return result
 
     def _summaries(self, request_id: str) -> list[tuple[str, str, str]]:
         with self._engine.connect() as conn:

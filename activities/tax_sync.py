@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from billing.contracts.summary_workflow import CurrencyTax, TaxOutcome, TaxSyncBegun
+from billing.fault_injection import kill_point
 from billing.store import tax_sync
 from billing.tax.provider import PermanentTaxError, TaxProvider, TransientTaxError
 
@@ -48,6 +49,7 @@ class TaxSyncActivities:
     def complete_tax_sync(self, summary_invoice_id: str, outcome: TaxOutcome) -> None:
         with self._engine.begin() as conn:
             tax_sync.complete_tax_sync(conn, summary_invoice_id, outcome)
+        kill_point("tax_sync.after_complete_commit")
 
     @activity.defn(name="fail_tax_sync")
     def fail_tax_sync(self, summary_invoice_id: str, reason: str) -> None:

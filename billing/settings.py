@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     builtin_tax_timeout_seconds: float = Field(default=0.0, alias="BUILTIN_TAX_TIMEOUT_SECONDS")
     builtin_tax_transient_failures: int = Field(default=0, alias="BUILTIN_TAX_TRANSIENT_FAILURES")
     builtin_tax_permanent_failures: int = Field(default=0, alias="BUILTIN_TAX_PERMANENT_FAILURES")
+    # Shares of calls (0..1) that fail with a 503 or time out, after the counted faults above.
+    builtin_tax_failure_rate: float = Field(default=0.0, alias="BUILTIN_TAX_FAILURE_RATE")
+    builtin_tax_timeout_rate: float = Field(default=0.0, alias="BUILTIN_TAX_TIMEOUT_RATE")
     # How a tax sync calls the provider: per-call timeout, backoff, attempts before TaxFailed.
     tax_call_timeout: timedelta = Field(default=timedelta(seconds=30), alias="TAX_CALL_TIMEOUT")
     tax_retry_initial_interval: timedelta = Field(
