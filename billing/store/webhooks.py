@@ -25,17 +25,11 @@ from billing.contracts.webhooks import (
 )
 from billing.errors import NotFound
 from billing.schema import partners, webhook_deliveries, webhook_endpoints, webhook_events
+from billing.store.invoices import parse_uuid
 from billing.webhook_events import WebhookEventStatus, WebhookEventType, event_body
 
 SECRET_PREFIX = "whsec_"
 Status = WebhookEventStatus
-
-
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"No {what} with id {value!r}.") from None
 
 
 def create_endpoint(
@@ -83,7 +77,7 @@ def list_endpoints(conn: Connection, *, visible_to: str | None) -> list[WebhookE
 def get_endpoint(conn: Connection, endpoint_id: str, *, visible_to: str | None) -> WebhookEndpoint:
     """Another partner's endpoint reads as not found: a refusal never confirms it exists."""
     query = select(webhook_endpoints).where(
-        webhook_endpoints.c.id == _uuid(endpoint_id, "webhook endpoint")
+        webhook_endpoints.c.id == parse_uuid(endpoint_id, "webhook endpoint")
     )
     if visible_to is not None:
         query = query.where(webhook_endpoints.c.partner_id == visible_to)
@@ -149,7 +143,7 @@ def mark_dispatched(conn: Connection, event_id: str, generation: int) -> None:
     conn.execute(
         update(webhook_events)
         .where(
-            webhook_events.c.id == _uuid(event_id, "webhook event"),
+            webhook_events.c.id == parse_uuid(event_id, "webhook event"),
             webhook_events.c.generation == generation,
         )
         .values(dispatched_at=func.now())
@@ -174,7 +168,7 @@ def delivery_target(conn: Connection, event_id: str) -> DeliveryTarget:
             webhook_events.c.data,
         )
         .join(webhook_endpoints, webhook_endpoints.c.id == webhook_events.c.endpoint_id)
-        .where(webhook_events.c.id == _uuid(event_id, "webhook event"))
+        .where(webhook_events.c.id == parse_uuid(event_id, "webhook event"))
     ).one()
     return DeliveryTarget(
         url=row.url,
@@ -196,7 +190,7 @@ def record_attempt(
     succeeded: bool,
 ) -> None:
     """Log one HTTP attempt; a successful one also marks the event delivered."""
-    eid = _uuid(event_id, "webhook event")
+    eid = parse_uuid(event_id, "webhook event")
     conn.execute(
         insert(webhook_deliveries).values(
             event_id=eid,
@@ -222,7 +216,7 @@ def mark_failed(conn: Connection, event_id: str, generation: int) -> None:
     conn.execute(
         update(webhook_events)
         .where(
-            webhook_events.c.id == _uuid(event_id, "webhook event"),
+            webhook_events.c.id == parse_uuid(event_id, "webhook event"),
             webhook_events.c.status == Status.pending.value,
             webhook_events.c.generation == generation,
         )
@@ -284,7 +278,7 @@ def redeliver(conn: Connection, endpoint_id: str, event_id: str, *, visible_to: 
     generation = conn.scalar(
         update(webhook_events)
         .where(
-            webhook_events.c.id == _uuid(event_id, "webhook event"),
+            webhook_events.c.id == parse_uuid(event_id, "webhook event"),
             webhook_events.c.endpoint_id == uuid.UUID(endpoint.id),
         )
         .values(
