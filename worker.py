@@ -28,9 +28,10 @@ from billing.structured_logs import configure_logging
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
-from billing.webhook_relay import WebhookRelay
-from starter.schedules import ensure_schedules
-from starter.temporal import connect_when_ready, register_search_attributes
+from billing.temporal.connect import connect_when_ready
+from billing.temporal.schedules import ensure_schedules
+from billing.temporal.search_attributes import register_search_attributes
+from billing.temporal.webhook_relay import WebhookRelay
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,

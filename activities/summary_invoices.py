@@ -9,12 +9,17 @@ from sqlalchemy import Engine, select
 from temporalio import activity
 from temporalio.client import Client
 
-from billing.contracts.summary_workflow import ConsolidationResult, TaxSyncInput, TaxSyncStart
+from billing.contracts.summary_workflow import (
+    ConsolidateRequestInput,
+    ConsolidationResult,
+    TaxSyncInput,
+    TaxSyncStart,
+)
 from billing.fault_injection import kill_point
 from billing.schema import invoices, summary_invoices
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import consolidate
-from starter.summary_workflows import start_tax_sync
+from billing.temporal.tax_syncs import start_tax_sync
 
 START_CONCURRENCY = 32
 
@@ -25,9 +30,9 @@ class SummaryActivities:
         self._client = client
 
     @activity.defn(name="consolidate_summary_request")
-    def consolidate_summary_request(self, request_id: str) -> ConsolidationResult:
+    def consolidate_summary_request(self, input: ConsolidateRequestInput) -> ConsolidationResult:
         with self._engine.begin() as conn:
-            result = consolidate(conn, request_id)
+            result = consolidate(conn, input.request_id)
             kill_point("summary_consolidation.in_transaction")
         kill_point("summary_consolidation.after_commit")
         return result

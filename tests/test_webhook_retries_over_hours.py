@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from billing.contracts.webhooks import WebhookDeliveryResult, WebhookRetryOptions
 from billing.schema import webhook_events
 from billing.store import webhooks
+from billing.temporal.webhook_relay import WebhookRelay
 from billing.webhook_events import WebhookEventType, delivery_workflow_id
-from billing.webhook_relay import WebhookRelay
 from tests.webhook_receiver import ACCEPT, FAIL, TIMEOUT, webhook_receiver
 from tests.world import World
 from worker import build_worker

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from billing.contracts.webhooks import WebhookDeliveryResult, WebhookRetryOptions
 from billing.schema import webhook_events
 from billing.settings import Settings
-from billing.webhook_relay import WebhookRelay
+from billing.temporal.webhook_relay import WebhookRelay
 from billing.webhook_signature import verify
 from tests.test_partner_tokens import as_partner
 from tests.webhook_receiver import ACCEPT, FAIL, TIMEOUT, webhook_receiver
@@ -92,6 +92,10 @@ async def test_an_invoiced_order_reaches_the_order_system_once_signed_after_fail
             # Every attempt carried the same event id and body.
             assert {r.body for r in receiver.received} == {got.body}
 
+            # The receiver answers before the sender logs the attempt: wait for the workflow.
+            await temporal.get_workflow_handle(
+                f"webhook-{body['id']}", result_type=WebhookDeliveryResult
+            ).result()
             log = (await seller.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries")).json()
             [delivery] = log
             assert delivery["event_id"] == body["id"] and delivery["status"] == "delivered"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -22,11 +21,9 @@ with workflow.unsafe.imports_passed_through():
         WebhookDeliveryInput,
         WebhookDeliveryResult,
     )
+    from workflows import retry_policies
 
 DB_TIMEOUT = timedelta(seconds=30)
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 # Past the HTTP timeout itself: the activity reports the timeout and logs it, not Temporal.
 ATTEMPT_SLACK = timedelta(seconds=15)
 
@@ -47,11 +44,7 @@ class WebhookDeliveryWorkflow:
                 ),
                 start_to_close_timeout=options.attempt_timeout + ATTEMPT_SLACK,
                 schedule_to_close_timeout=options.give_up_after,
-                retry_policy=RetryPolicy(
-                    initial_interval=options.initial_interval,
-                    backoff_coefficient=2.0,
-                    maximum_interval=options.maximum_interval,
-                ),
+                retry_policy=retry_policies.webhook_delivery(options),
                 summary="POST the signed event",
             )
         except ActivityError as error:
@@ -62,7 +55,7 @@ class WebhookDeliveryWorkflow:
                     event_id=input.event_id, generation=input.generation, reason=reason
                 ),
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+                retry_policy=retry_policies.DATABASE,
                 summary="mark the event failed",
             )
             workflow.set_current_details(

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
+from billing.temporal.connect import connect
 from starter.api import metrics, problems, request_logs
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
@@ -25,7 +26,6 @@ from starter.api.routes import (
     summary_invoices,
     webhooks,
 )
-from starter.temporal import connect
 
 DESCRIPTION = """
 Billing engine API. Order systems submit orders and provisioning outcomes; Temporal workflows

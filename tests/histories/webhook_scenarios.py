@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from billing.contracts.webhooks import WebhookDeliveryResult, WebhookRetryOptions
 from billing.store import webhooks
+from billing.temporal.webhook_relay import WebhookRelay
 from billing.webhook_events import WebhookEventType, delivery_workflow_id
-from billing.webhook_relay import WebhookRelay
 from tests.histories.record import TASK_QUEUE, Recorder
 from tests.webhook_receiver import FAIL, webhook_receiver
 from tests.world import build_world

@@ -14,10 +14,10 @@ import logging
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from billing.contracts.webhooks import DispatchableEvent, WebhookDeliveryInput, WebhookRetryOptions
 from billing.store import webhooks
+from billing.temporal.executions import start_once
 from billing.webhook_events import delivery_workflow_id
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
@@ -52,23 +52,20 @@ class WebhookRelay:
         """Start the delivery workflows of the events waiting now; how many were waiting."""
         events = await asyncio.to_thread(self._pending)
         for event in events:
-            try:
-                await self._client.start_workflow(
-                    WebhookDeliveryWorkflow.run,
-                    WebhookDeliveryInput(
-                        event_id=event.event_id, generation=event.generation, options=self._options
-                    ),
-                    id=delivery_workflow_id(event.event_id, event.generation),
-                    task_queue=self._task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    static_summary=f"{event.type} {event.subject}",
-                )
-                log.info(
-                    "webhook delivery started",
-                    extra={"workflow_id": delivery_workflow_id(event.event_id, event.generation)},
-                )
-            except WorkflowAlreadyStartedError:
-                pass  # another relay, or this one before a crash, started it
+            workflow_id = delivery_workflow_id(event.event_id, event.generation)
+            started = await start_once(
+                self._client,
+                WebhookDeliveryWorkflow.run,
+                WebhookDeliveryInput(
+                    event_id=event.event_id, generation=event.generation, options=self._options
+                ),
+                id=workflow_id,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"{event.type} {event.subject}",
+            )
+            if started:  # else another relay, or this one before a crash, started it
+                log.info("webhook delivery started", extra={"workflow_id": workflow_id})
             await asyncio.to_thread(self._dispatched, event)
         return len(events)
 
