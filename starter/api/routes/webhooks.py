@@ -13,7 +13,7 @@ from billing.contracts.webhooks import (
 )
 from billing.errors import InvalidRequest
 from billing.store import webhooks as store
-from starter.api.auth import Principal, authenticate
+from starter.api.auth import Principal, can_order, can_read
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
@@ -27,10 +27,11 @@ class RedeliveryAccepted(BaseModel):
 @router.post("/webhook-endpoints", status_code=201, response_model=CreatedWebhookEndpoint)
 async def register_webhook_endpoint(
     body: WebhookEndpointIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_order),
     ctx: AppContext = Depends(get_context),
 ) -> CreatedWebhookEndpoint:
-    """Register a URL to receive the partner's events. Each delivery is a signed POST
+    """Register a URL to receive the partner's events (a partner token needs the `orders`
+    scope). Each delivery is a signed POST
     (`Billing-Signature: v1=<hex HMAC-SHA256 of "<Billing-Timestamp>.<body>" with the secret>`),
     retried with backoff for hours until it answers 2xx; deduplicate by `Billing-Event-Id`."""
     partner_id = body.partner_id or principal.partner_id
@@ -42,7 +43,7 @@ async def register_webhook_endpoint(
 
 @router.get("/webhook-endpoints", response_model=list[WebhookEndpoint])
 async def list_webhook_endpoints(
-    principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_context)
+    principal: Principal = Depends(can_read), ctx: AppContext = Depends(get_context)
 ) -> list[WebhookEndpoint]:
     """The caller's endpoints (all of them for the administrator)."""
     return await ctx.transaction(store.list_endpoints, visible_to=principal.visible_to)
@@ -52,7 +53,7 @@ async def list_webhook_endpoints(
 async def list_webhook_deliveries(
     endpoint_id: str,
     limit: int = Query(default=100, ge=1, le=500),
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> list[WebhookDelivery]:
     """The endpoint's events, newest first, each with its status and every HTTP attempt."""
@@ -69,7 +70,7 @@ async def list_webhook_deliveries(
 async def redeliver_webhook_event(
     endpoint_id: str,
     event_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_order),
     ctx: AppContext = Depends(get_context),
 ) -> RedeliveryAccepted:
     """Deliver the event again (same id and body), whatever happened before: a new delivery
