@@ -477,3 +477,118 @@ partner_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)
+
+# --- Delta invoicing with accounting periods -------------------------------------------------
+# An issuer with delta invoicing bills its recurring subscriptions per calendar month through
+# pre-invoice generations: each writes only the difference between what a month should cost
+# and what its lines already bill (billing.delta_invoicing), into pre-invoices that belong to
+# the accounting period of the issuer's legal entity that contains the month.
+
+partners.append_column(Column("delta_invoicing_enabled_at", DateTime(timezone=True), nullable=True))
+
+partner_licences = Table(
+    "partner_licences",
+    metadata,
+    # Licence tokens an administrator granted a partner; DELTA_INVOICING unlocks delta invoicing.
+    Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("partner_id", "token"),
+)
+
+legal_entities = Table(
+    "legal_entities",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    *_timestamps(),
+)
+Index("ix_legal_entities_issuer_id", legal_entities.c.issuer_id)
+
+accounting_periods = Table(
+    "accounting_periods",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("legal_entity_id", Text, ForeignKey("legal_entities.id"), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),  # inclusive
+    Column("invoicing_closed", Boolean, nullable=False, server_default=text("false")),
+    *_timestamps(),
+    CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+)
+# Overlaps are refused under the legal entity's row lock (billing.store.accounting_periods).
+Index(
+    "ix_accounting_periods_entity_start",
+    accounting_periods.c.legal_entity_id,
+    accounting_periods.c.starts_on,
+)
+Index("ix_accounting_periods_issuer_id", accounting_periods.c.issuer_id)
+
+# A subscription's own monthly unit price (null: the offer's), and when it was cancelled.
+subscriptions.append_column(Column("unit_price", UnitPrice, nullable=True))
+subscriptions.append_column(Column("cancelled_at", DateTime(timezone=True), nullable=True))
+
+# A delta line's service month [period_start, period_end] and its sequence within that month.
+billing_lines.append_column(Column("period_start", Date, nullable=True))
+billing_lines.append_column(Column("period_end", Date, nullable=True))
+billing_lines.append_column(Column("delta_seq", Integer, nullable=True))
+# The rule "a delta is written once" in the database: two generations that computed the same
+# next line of a subscription's month cannot both insert it, whatever locks they took.
+Index(
+    "uq_billing_lines_delta",
+    billing_lines.c.subscription_id,
+    billing_lines.c.period_start,
+    billing_lines.c.delta_seq,
+    unique=True,
+    postgresql_where=text("delta_seq is not null"),
+)
+
+pre_invoice_runs = Table(
+    "pre_invoice_runs",
+    metadata,
+    # The workflow id: pre-invoice-run-<issuer>-<as_of>-<n>.
+    Column("run_id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'running'")),
+    Column("receivers_total", Integer, nullable=False, server_default=text("0")),
+    Column("receivers_done", Integer, nullable=False, server_default=text("0")),
+    Column("pre_invoices_created", Integer, nullable=False, server_default=text("0")),
+    Column("lines_written", Integer, nullable=False, server_default=text("0")),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("issuer_id", "as_of", "n"),
+    CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
+)
+
+# Pre-invoices are invoices of type 'pre_invoice', 'open' until finalized ('final'). They carry
+# no grouping key: the month-end run's unique group does not apply to them.
+invoices.append_column(
+    Column("accounting_period_id", Text, ForeignKey("accounting_periods.id"), nullable=True)
+)
+invoices.append_column(Column("pre_invoice_run_id", Text, nullable=True))
+# The service month of a pre-invoice made before its accounting period existed; the next
+# generation assigns the period that will hold that month.
+invoices.append_column(Column("service_month", Date, nullable=True))
+invoices.append_column(Column("finalized_at", DateTime(timezone=True), nullable=True))
+# A retried generation step finds the pre-invoice it already made for a receiver and period.
+Index(
+    "uq_invoices_pre_invoice",
+    invoices.c.pre_invoice_run_id,
+    invoices.c.receiver_id,
+    invoices.c.currency,
+    func.coalesce(invoices.c.accounting_period_id, ""),
+    func.coalesce(invoices.c.service_month, text("'0001-01-01'::date")),
+    unique=True,
+    postgresql_where=text("type = 'pre_invoice'"),
+)
+Index(
+    "ix_invoices_open_pre_invoices",
+    invoices.c.issuer_id,
+    invoices.c.accounting_period_id,
+    postgresql_where=text("type = 'pre_invoice' and status = 'open'"),
+)

@@ -230,6 +230,8 @@ def _create_subscriptions(
                         by_id[line.item_id]["provisioned_at"], by_id[line.item_id]["term_months"]
                     ),
                     "perpetual": by_id[line.item_id]["perpetual"],
+                    # The price it was sold at: a later price-list change re-bills no month.
+                    "unit_price": by_id[line.item_id]["unit_price"],
                     **_grouping_fields(by_id[line.item_id]),
                 }
                 for line in lines
