@@ -50,6 +50,7 @@ class InvoiceType(StrEnum):
     periodic = "periodic"  # the month-end run
     consolidated = "consolidated"  # billing-day consolidation
     summary = "summary"
+    pre_invoice = "pre_invoice"  # delta invoicing: an invoice in preparation
 
 
 class InvoiceStatus(StrEnum):
@@ -131,3 +132,10 @@ class SkipReason(StrEnum):
     wrong_issuer = "wrong_issuer"
     not_found = "not_found"
     not_consolidable = "not_consolidable"
+
+
+class PreInvoiceStatus(StrEnum):
+    """A pre-invoice is open (generations may add to its period) until finalized."""
+
+    open = "open"
+    final = "final"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from billing.contracts.accounting import DeltaInvoicing
 from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
 from billing.vocabulary import (
     BillingType,
@@ -66,6 +67,13 @@ class PartnerIn(Strict):
 
 class Partner(PartnerIn):
     id: str
+    licences: list[str] = Field(
+        default=[], description="Licence tokens an administrator granted (DELTA_INVOICING)."
+    )
+    delta_invoicing: DeltaInvoicing = Field(
+        default=DeltaInvoicing(),
+        description="Switched on with POST /v1/partners/{id}/delta-invoicing; never off again.",
+    )
 
 
 class VendorIn(Strict):

@@ -17,7 +17,9 @@ from starter.api import problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
+    accounting,
     billing_runs,
+    delta_invoicing,
     invoicing,
     orders,
     partner_tokens,
@@ -64,6 +66,8 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     for module in (reference_data, orders, partner_tokens, billing_runs):
         app.include_router(module.router, dependencies=admin_only)
     for module in (invoicing, summary_invoices):
+        app.include_router(module.router, dependencies=secured)
+    for module in (accounting, delta_invoicing):
         app.include_router(module.router, dependencies=secured)
 
     @app.get("/healthz", tags=["operations"])
