@@ -152,3 +152,28 @@ def apply(
         before = after.get(key, Billed(Decimal(0), 0))
         after[key] = Billed(before.amount + line.amount, before.lines + 1)
     return after
+
+
+@dataclass(frozen=True)
+class PeriodFacts:
+    id: str
+    starts_on: date
+    ends_on: date  # inclusive
+    invoicing_closed: bool
+
+
+def period_for(month: date, periods: Iterable[PeriodFacts]) -> str | None:
+    """The accounting period a delta line of `month` lands in: the period (of the issuer's
+    legal entity) that contains the month's first day; if that one is closed for invoicing, the
+    first open period after it. None while no such period exists: the pre-invoice stays without
+    one and a later generation assigns it."""
+    ordered = sorted(periods, key=lambda p: p.starts_on)
+    containing = next((p for p in ordered if p.starts_on <= month <= p.ends_on), None)
+    if containing is None:
+        return None
+    if not containing.invoicing_closed:
+        return containing.id
+    return next(
+        (p.id for p in ordered if p.starts_on > containing.ends_on and not p.invoicing_closed),
+        None,
+    )

@@ -561,7 +561,10 @@ pre_invoice_runs = Table(
     Column("lines_written", Integer, nullable=False, server_default=text("0")),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # The month-end workflow that asked for it: a retried request finds its run again.
+    Column("requested_by", Text, nullable=True),
     UniqueConstraint("issuer_id", "as_of", "n"),
+    UniqueConstraint("requested_by", "issuer_id"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
 

@@ -105,3 +105,4 @@ class DeltaIssuersInput(BaseModel):
 class ReserveRunInput(BaseModel):
     issuer_id: str
     as_of: date
+    requested_by: str

@@ -76,6 +76,10 @@ def _line(line: Any) -> InvoiceLine:
         subscription_id=str(line["subscription_id"]) if line["subscription_id"] else None,
         receiver_id=line["receiver_id"],
         order_number=line["order_number"],
+        period_start=line["period_start"],
+        period_end=line["period_end"],
+        delta=line["delta_seq"] > 1 if line["delta_seq"] is not None else None,
+        sequence=line["delta_seq"],
     )
 
 
@@ -123,6 +127,7 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             invoice_group_number=row["invoice_group_number"],
             vendor_id=row["vendor_id"],
             period=row["period"],
+            accounting_period_id=row["accounting_period_id"],
             summary_invoice=markers.get(row["id"]),
         )
         for row in rows

@@ -50,6 +50,7 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
             orders.c.resold,
             orders.c.aligns_end_date,
             partners.c.invoice_per_order,
+            partners.c.delta_invoicing_enabled_at,
         )
         .join(partners, partners.c.id == orders.c.issuer_id)
         .where(orders.c.order_number == order_number)
@@ -129,10 +130,21 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
             invoice_id, invoice_number = existing.id, existing.number
 
     succeeded = plan.per_order + plan.monthly
+    charged: list[PlannedLine] = []
+    subscription_ids: dict[str, UUID] = {}
     if succeeded:
         subscription_ids = _create_subscriptions(
             conn, order_number, order.issuer_id, order.customer_id, succeeded, by_id
         )
+        # With delta invoicing, recurring subscriptions are billed per month by pre-invoice
+        # generation only (billing.delta_invoicing): a line here would bill them twice.
+        charged = [
+            line
+            for line in succeeded
+            if order.delta_invoicing_enabled_at is None
+            or BillingType(by_id[line.item_id]["billing_type"]) is not BillingType.recurring
+        ]
+    if charged:
         conn.execute(
             insert(billing_lines)
             .values(
@@ -164,11 +176,12 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
                         ).value,
                         **_grouping_fields(by_id[line.item_id]),
                     }
-                    for line in succeeded
+                    for line in charged
                 ]
             )
             .on_conflict_do_nothing(index_elements=[billing_lines.c.charge_key])
         )
+    if succeeded:
         for frequency, lines in (
             (InvoiceFrequency.per_order, plan.per_order),
             (InvoiceFrequency.monthly, plan.monthly),

@@ -40,12 +40,14 @@ def key_part_sql(expression: str) -> str:
     return rf"replace(replace(coalesce({expression}, ''), '\', '\\'), '|', '\|')"
 
 
-def number_sql(n: str) -> str:
+def number_sql(n: str, series: str = SERIES) -> str:
     """The invoice number `INV-000042`, as billing.store.invoice_numbers formats it."""
-    return f"'{SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
+    return f"'{series}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
 
 
-def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int]:
+def lock_sequences(
+    conn: Connection, issuer_ids: Sequence[str], series: str = SERIES
+) -> dict[str, int]:
     """Lock the issuers' number sequences (in id order: no deadlocks) and return their last
     numbers. A missing row starts at 0, so the next per-order invoice still takes number 1."""
     ids = sorted(set(issuer_ids))
@@ -56,14 +58,14 @@ def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int
             "insert into invoice_number_sequences (issuer_id, series, last_number) "
             "select unnest(cast(:ids as text[])), :series, 0 on conflict do nothing"
         ),
-        {"ids": ids, "series": SERIES},
+        {"ids": ids, "series": series},
     )
     rows = conn.execute(
         text(
             "select issuer_id, last_number from invoice_number_sequences "
             "where series = :series and issuer_id = any(:ids) order by issuer_id for update"
         ),
-        {"ids": ids, "series": SERIES},
+        {"ids": ids, "series": series},
     ).all()
     return {row.issuer_id: row.last_number for row in rows}
 

@@ -70,7 +70,9 @@ def upgrade() -> None:
     sa.Column('lines_written', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('requested_by', sa.Text(), nullable=True),
     sa.CheckConstraint("status in ('running', 'completed', 'failed')", name=op.f('ck_pre_invoice_runs_status')),
+    sa.UniqueConstraint('requested_by', 'issuer_id', name=op.f('uq_pre_invoice_runs_requested_by_issuer_id')),
     sa.ForeignKeyConstraint(['issuer_id'], ['partners.id'], name=op.f('fk_pre_invoice_runs_issuer_id_partners')),
     sa.PrimaryKeyConstraint('run_id', name=op.f('pk_pre_invoice_runs')),
     sa.UniqueConstraint('issuer_id', 'as_of', 'n', name=op.f('uq_pre_invoice_runs_issuer_id_as_of_n'))

@@ -23,6 +23,7 @@ from starter.api.routes import (
     invoicing,
     orders,
     partner_tokens,
+    pre_invoices,
     reference_data,
     summary_invoices,
 )
@@ -67,7 +68,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.include_router(module.router, dependencies=admin_only)
     for module in (invoicing, summary_invoices):
         app.include_router(module.router, dependencies=secured)
-    for module in (accounting, delta_invoicing):
+    for module in (accounting, delta_invoicing, pre_invoices):
         app.include_router(module.router, dependencies=secured)
 
     @app.get("/healthz", tags=["operations"])

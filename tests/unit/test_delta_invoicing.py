@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 
 from billing.delta_invoicing import (
     Billed,
+    PeriodFacts,
     Runtime,
     apply,
     deltas,
+    month_end,
     month_start,
     next_month,
+    period_for,
     should_be,
 )
 from billing.money import minor_units
@@ -139,3 +142,24 @@ def test_setting_a_quantity_to_the_value_it_had_writes_nothing(
     ]
     # Two changes between generations net out: only the last state counts.
     assert deltas({"s": there_and_back[-1]}, billed, as_of) == []
+
+
+JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+
+
+def _period(id: str, month: date, closed: bool = False) -> PeriodFacts:
+    return PeriodFacts(id, month, month_end(month), closed)
+
+
+def test_a_month_lands_in_the_period_that_contains_it() -> None:
+    assert period_for(FEB, [_period("jan", JAN), _period("feb", FEB)]) == "feb"
+
+
+def test_a_month_of_a_closed_period_lands_in_the_first_open_period_after_it() -> None:
+    periods = [_period("jan", JAN, closed=True), _period("feb", FEB, closed=True), _period("mar", MAR)]
+    assert period_for(JAN, periods) == "mar"
+
+
+def test_a_month_without_a_period_has_none_yet() -> None:
+    assert period_for(MAR, [_period("jan", JAN)]) is None
+    assert period_for(JAN, [_period("jan", JAN, closed=True)]) is None
