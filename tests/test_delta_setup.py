@@ -48,6 +48,10 @@ async def test_enabling_checks_the_licence_then_legal_entity_and_period_and_save
     # A full PUT of the partner never changes it, and it cannot be switched off.
     await put(api, f"/v1/partners/{w.issuer}", partner_body("Seller", "seller", w.distributor))
     assert (await api.get(f"/v1/partners/{w.issuer}")).json()["delta_invoicing"]["enabled"]
+    round_trip = {k: v for k, v in shown.items() if k != "id"}
+    round_trip["delta_invoicing"] = {"enabled": False, "enabled_at": None}
+    await put(api, f"/v1/partners/{w.issuer}", round_trip)
+    assert (await api.get(f"/v1/partners/{w.issuer}")).json()["delta_invoicing"] == enabled.json()
     disabled = await api.delete(path)
     assert disabled.status_code == 409
     assert "cannot be disabled" in disabled.json()["detail"]

@@ -63,14 +63,20 @@ class PartnerIn(Strict):
         default=30, ge=1, le=366, description="N: renewal orders are made N days before the end."
     )
     overdue_days: int = Field(default=30, ge=1, le=366)
+    # Read-only, accepted so that a GET body can be PUT back; a PUT never changes them
+    # (licences: PUT /v1/partners/{id}/licences/{token}; delta invoicing: POST .../delta-invoicing).
+    licences: list[str] | None = Field(default=None, description="Read-only; ignored on PUT.")
+    delta_invoicing: DeltaInvoicing | None = Field(
+        default=None, description="Read-only; ignored on PUT."
+    )
 
 
 class Partner(PartnerIn):
     id: str
-    licences: list[str] = Field(
+    licences: list[str] | None = Field(
         default=[], description="Licence tokens an administrator granted (DELTA_INVOICING)."
     )
-    delta_invoicing: DeltaInvoicing = Field(
+    delta_invoicing: DeltaInvoicing | None = Field(
         default=DeltaInvoicing(),
         description="Switched on with POST /v1/partners/{id}/delta-invoicing; never off again.",
     )
