@@ -531,21 +531,6 @@ Index("ix_accounting_periods_issuer_id", accounting_periods.c.issuer_id)
 subscriptions.append_column(Column("unit_price", UnitPrice, nullable=True))
 subscriptions.append_column(Column("cancelled_at", DateTime(timezone=True), nullable=True))
 
-# A delta line's service month [period_start, period_end] and its sequence within that month.
-billing_lines.append_column(Column("period_start", Date, nullable=True))
-billing_lines.append_column(Column("period_end", Date, nullable=True))
-billing_lines.append_column(Column("delta_seq", Integer, nullable=True))
-# The rule "a delta is written once" in the database: two generations that computed the same
-# next line of a subscription's month cannot both insert it, whatever locks they took.
-Index(
-    "uq_billing_lines_delta",
-    billing_lines.c.subscription_id,
-    billing_lines.c.period_start,
-    billing_lines.c.delta_seq,
-    unique=True,
-    postgresql_where=text("delta_seq is not null"),
-)
-
 pre_invoice_runs = Table(
     "pre_invoice_runs",
     metadata,
@@ -595,3 +580,26 @@ Index(
     invoices.c.accounting_period_id,
     postgresql_where=text("type = 'pre_invoice' and status = 'open'"),
 )
+
+pre_invoice_lines = Table(
+    "pre_invoice_lines",
+    metadata,
+    # One line of a pre-invoice: what one generation added to (or took from) one
+    # subscription's month. Its receiver, offer and order come from the subscription.
+    Column("subscription_id", UUID(as_uuid=True), ForeignKey("subscriptions.id"), nullable=False),
+    # The service period: the calendar month [period_start, period_end].
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    # 1 for the month's first line; above 1 for a difference to what was invoiced before.
+    Column("sequence", Integer, nullable=False),
+    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", UnitPrice, nullable=False),
+    Column("amount", Money, nullable=False),  # signed
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The rule "a delta is written once" in the database: two generations that computed the
+    # same next line of a subscription's month cannot both insert it, whatever locks they took.
+    PrimaryKeyConstraint("subscription_id", "period_start", "sequence"),
+    CheckConstraint("sequence > 0", name="sequence_positive"),
+)
+Index("ix_pre_invoice_lines_invoice_id", pre_invoice_lines.c.invoice_id)

@@ -205,12 +205,10 @@ async def test_two_generations_at_once_never_write_a_delta_twice(
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
             text(
-                "insert into billing_lines (charge_key, issuer_id, receiver_id, vendor_id, "
-                "offer_id, subscription_id, quantity, unit_price, amount, currency, "
-                "invoice_frequency, period_start, period_end, delta_seq) "
-                "select 'another-key', issuer_id, receiver_id, vendor_id, offer_id, "
-                "subscription_id, quantity, unit_price, amount, currency, invoice_frequency, "
-                "period_start, period_end, delta_seq from billing_lines "
+                "insert into pre_invoice_lines (subscription_id, period_start, period_end, "
+                "sequence, invoice_id, quantity, unit_price, amount) "
+                "select subscription_id, period_start, period_end, sequence, invoice_id, "
+                "quantity, unit_price, amount from pre_invoice_lines "
                 "where subscription_id = :sub limit 1"
             ),
             {"sub": subs[0]["id"]},

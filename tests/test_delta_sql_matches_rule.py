@@ -71,7 +71,15 @@ def _world(conn: Connection, suffix: str) -> dict[str, str]:
             ),
             {"id": f"po-{currency}-{suffix}", "v": vendor, "c": currency},
         )
-    return {"issuer": issuer, "receiver": receiver, "vendor": vendor}
+    invoice = conn.execute(
+        text(
+            "insert into invoices (number, type, status, issuer_id, receiver_id, currency, "
+            "subtotal, total) values ('PRE-T', 'pre_invoice', 'open', :issuer, :receiver, 'EUR', "
+            "0, 0) returning id"
+        ),
+        {"issuer": issuer, "receiver": receiver},
+    ).scalar_one()
+    return {"issuer": issuer, "receiver": receiver, "vendor": vendor, "invoice": str(invoice)}
 
 
 @settings(
@@ -126,28 +134,17 @@ def test_the_generation_sql_computes_the_rules_deltas(
             history: dict[tuple[str, date], Billed] = {}
             for state, run_day in zip(states[:-1], runs, strict=True):
                 history = apply(history, deltas({sid: _runtime(state, currency)}, history, run_day))
-            for line_number, ((_, month), so_far) in enumerate(sorted(history.items())):
+            for (_, month), so_far in sorted(history.items()):
                 for seq in range(1, so_far.lines + 1):
                     # The month's lines: what they sum to matters, split over `lines` rows.
                     amount = so_far.amount if seq == so_far.lines else Decimal(0)
                     conn.execute(
                         text(
-                            "insert into billing_lines (charge_key, issuer_id, receiver_id, "
-                            "vendor_id, offer_id, subscription_id, quantity, unit_price, amount, "
-                            "currency, invoice_frequency, period_start, period_end, delta_seq) "
-                            "values (:key, :issuer, :receiver, :vendor, :offer, :sub, 1, 1, :a, "
-                            ":c, 'monthly', :m, :m, :seq)"
+                            "insert into pre_invoice_lines (subscription_id, period_start, "
+                            "period_end, sequence, invoice_id, quantity, unit_price, amount) "
+                            "values (:sub, :m, :m, :seq, :invoice, 1, 1, :a)"
                         ),
-                        {
-                            **ids,
-                            "key": f"t:{sid}:{line_number}:{seq}",
-                            "offer": f"po-{currency}-{suffix}",
-                            "sub": sub_id,
-                            "a": amount,
-                            "c": currency,
-                            "m": month,
-                            "seq": seq,
-                        },
+                        {"sub": sub_id, "m": month, "seq": seq, "invoice": ids["invoice"], "a": amount},
                     )
             billed.update(history)
             current[sid] = _runtime(states[-1], currency)

@@ -11,7 +11,13 @@ from sqlalchemy import Connection, select
 from billing.contracts.common import Page
 from billing.contracts.invoices import Invoice, InvoiceLine
 from billing.errors import NotFound
-from billing.schema import billing_lines, invoices, summary_invoice_lines
+from billing.schema import (
+    billing_lines,
+    invoices,
+    pre_invoice_lines,
+    subscriptions,
+    summary_invoice_lines,
+)
 from billing.store.pagination import keyset_page
 from billing.summary_invoices import summary_marker
 
@@ -76,10 +82,23 @@ def _line(line: Any) -> InvoiceLine:
         subscription_id=str(line["subscription_id"]) if line["subscription_id"] else None,
         receiver_id=line["receiver_id"],
         order_number=line["order_number"],
+    )
+
+
+def _pre_invoice_line(line: Any) -> InvoiceLine:
+    return InvoiceLine(
+        item_id=line["item_id"],
+        offer_id=line["offer_id"],
+        quantity=line["quantity"],
+        unit_price=line["unit_price"],
+        amount=line["amount"],
+        subscription_id=str(line["subscription_id"]),
+        receiver_id=line["customer_id"],
+        order_number=line["order_number"],
         period_start=line["period_start"],
         period_end=line["period_end"],
-        delta=line["delta_seq"] > 1 if line["delta_seq"] is not None else None,
-        sequence=line["delta_seq"],
+        delta=line["sequence"] > 1,
+        sequence=line["sequence"],
     )
 
 
@@ -104,6 +123,25 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             .order_by(summary_invoice_lines.c.summary_invoice_id, billing_lines.c.id)
         ).mappings():
             lines[line["summary_invoice_id"]].append(_line(line))
+        # A pre-invoice's lines are the differences its generation wrote.
+        for line in conn.execute(
+            select(
+                pre_invoice_lines,
+                subscriptions.c.item_id,
+                subscriptions.c.offer_id,
+                subscriptions.c.customer_id,
+                subscriptions.c.order_number,
+            )
+            .join(subscriptions, subscriptions.c.id == pre_invoice_lines.c.subscription_id)
+            .where(pre_invoice_lines.c.invoice_id.in_(ids))
+            .order_by(
+                pre_invoice_lines.c.invoice_id,
+                pre_invoice_lines.c.period_start,
+                pre_invoice_lines.c.subscription_id,
+                pre_invoice_lines.c.sequence,
+            )
+        ).mappings():
+            lines[line["invoice_id"]].append(_pre_invoice_line(line))
     markers = summary_markers(conn, ids)
     return [
         Invoice(

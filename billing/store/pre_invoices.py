@@ -84,9 +84,9 @@ def deltas_sql(subscriptions_where: str) -> str:
         ),
         billed as (
             select l.subscription_id, l.period_start as month, sum(l.amount) as amount,
-                   max(l.delta_seq) as seq
-            from billing_lines l join subs s on s.id = l.subscription_id
-            where l.delta_seq is not null and l.period_start <= cast(:as_of as date)
+                   max(l.sequence) as seq
+            from pre_invoice_lines l join subs s on s.id = l.subscription_id
+            where l.period_start <= cast(:as_of as date)
             group by l.subscription_id, l.period_start
         )
         select coalesce(sh.subscription_id, b.subscription_id) as subscription_id,
@@ -146,6 +146,20 @@ def assign_missing_periods(conn: Connection, issuer_id: str) -> int:
     ).rowcount
 
 
+class DeltaWrittenMeanwhile(Exception):
+    """Another writer inserted one of this page's delta lines first. The page's transaction is
+    rolled back and the activity's retry recomputes the page from what is billed now."""
+
+
+# A pre-invoice is one per generation, receiver, currency and accounting period (or, while the
+# period does not exist yet, service month): this key names it within the page.
+def _group_key_sql(receiver: str, currency: str, period: str, month: str) -> str:
+    return (
+        f"{receiver} || '|' || {currency} || '|' || coalesce({period}, '') || '|' "
+        f"|| coalesce({month}::text, '')"
+    )
+
+
 def generate_page(
     conn: Connection,
     *,
@@ -157,7 +171,7 @@ def generate_page(
 ) -> PageDone:
     """Write the delta lines and pre-invoices of the next `page_size` receivers after
     `cursor`, in this transaction."""
-    last_numbers = lock_sequences(conn, [issuer_id], series=SERIES)
+    last_number = lock_sequences(conn, [issuer_id], series=SERIES)[issuer_id]
     receivers = list(
         conn.execute(
             text(
@@ -180,6 +194,7 @@ def generate_page(
         ),
         params,
     )
+    conn.execute(text("analyze page_deltas"))
     conn.execute(
         text(
             f"""
@@ -190,96 +205,131 @@ def generate_page(
         ),
         params,
     )
-    conn.execute(
-        text(
-            """
-            create temp table page_lines (
-                id bigint, receiver_id text, currency text, period_start date,
-                amount numeric, accounting_period_id text, service_month date
-            ) on commit drop
-            """
-        )
+    group_key = _group_key_sql(
+        "s.customer_id", "o.currency", "p.accounting_period_id", "g.service_month"
     )
     conn.execute(
         text(
-            """
-            with inserted as (
-                insert into billing_lines (
-                    charge_key, issuer_id, receiver_id, vendor_id, offer_id, order_number,
-                    item_id, subscription_id, quantity, unit_price, amount, currency,
-                    invoice_frequency, invoice_group_number, bill_to_contact, payment_term,
-                    period_start, period_end, delta_seq
-                )
-                select 'delta:' || d.subscription_id || ':' || to_char(d.month, 'YYYY-MM')
-                         || ':' || d.seq,
-                       s.issuer_id, s.customer_id, o.vendor_id, o.id, s.order_number,
-                       s.item_id, s.id, s.quantity, coalesce(s.unit_price, o.unit_price),
-                       d.amount, o.currency, 'monthly', s.invoice_group_number,
-                       s.bill_to_contact, s.payment_term, d.month,
-                       (d.month + interval '1 month' - interval '1 day')::date, d.seq
-                from page_deltas d
-                join subscriptions s on s.id = d.subscription_id
-                join offers o on o.id = s.offer_id
-                -- A line another generation wrote first (same subscription, month and
-                -- sequence) is not written again.
-                on conflict do nothing
-                returning id, receiver_id, currency, period_start, amount
-            )
-            insert into page_lines
-            select i.*, p.accounting_period_id,
-                   case when p.accounting_period_id is null then i.period_start end
-                     as service_month
-            from inserted i join page_periods p on p.month = i.period_start
+            f"""
+            create temp table page_planned on commit drop as
+            select d.subscription_id, d.month, d.amount, d.seq, s.customer_id as receiver_id,
+                   s.quantity, coalesce(s.unit_price, o.unit_price) as unit_price, o.currency,
+                   p.accounting_period_id, g.service_month, {group_key} as group_key
+            from page_deltas d
+            join subscriptions s on s.id = d.subscription_id
+            join offers o on o.id = s.offer_id
+            join page_periods p on p.month = d.month
+            cross join lateral (
+                select case when p.accounting_period_id is null then d.month end as service_month
+            ) g
             """
         )
     )
-    made = conn.execute(
+    conn.execute(text("analyze page_planned"))
+    planned = conn.execute(text("select count(*) from page_planned")).scalar_one()
+    if not planned:
+        _count(conn, run_id, len(receivers), 0, 0)
+        return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
+    # The page's pre-invoices: the ones a retried page of this generation made already, and new
+    # ones numbered gaplessly after the issuer's last PRE number, by receiver and period.
+    inserted_key = _group_key_sql(
+        "receiver_id", "currency", "accounting_period_id", "service_month"
+    )
+    conn.execute(
         text(
-            """
+            f"""
+            create temp table page_invoices on commit drop as
             with groups as (
-                select receiver_id, currency, accounting_period_id, service_month,
-                       sum(amount) as subtotal, min(id) as first_line
-                from page_lines
-                group by receiver_id, currency, accounting_period_id, service_month
+                select group_key, receiver_id, currency, accounting_period_id, service_month,
+                       sum(amount) as subtotal
+                from page_planned
+                group by group_key, receiver_id, currency, accounting_period_id, service_month
             ),
-            upserted as (
+            existing as (
+                select i.id, g.group_key, g.subtotal
+                from groups g
+                join invoices i
+                  on i.type = 'pre_invoice' and i.pre_invoice_run_id = :run_id
+                 and i.receiver_id = g.receiver_id and i.currency = g.currency
+                 and coalesce(i.accounting_period_id, '') = coalesce(g.accounting_period_id, '')
+                 and coalesce(i.service_month, '0001-01-01'::date)
+                     = coalesce(g.service_month, '0001-01-01'::date)
+            ),
+            fresh as (
+                select g.*, row_number() over (
+                           order by g.receiver_id, g.accounting_period_id, g.service_month,
+                                    g.currency) as n
+                from groups g
+                where not exists (select 1 from existing e where e.group_key = g.group_key)
+            ),
+            inserted as (
                 insert into invoices (
                     number, type, status, issuer_id, receiver_id, currency, subtotal, total,
                     accounting_period_id, service_month, pre_invoice_run_id
                 )
-                select 'pending:' || gen_random_uuid(), 'pre_invoice', 'open', :issuer,
+                select {number_sql(":last + n", SERIES)}, 'pre_invoice', 'open', :issuer,
                        receiver_id, currency, subtotal, subtotal, accounting_period_id,
                        service_month, :run_id
-                from groups
-                order by first_line
-                on conflict (pre_invoice_run_id, receiver_id, currency,
-                             coalesce(accounting_period_id, ''),
-                             coalesce(service_month, '0001-01-01'::date))
-                    where type = 'pre_invoice'
-                do update set subtotal = invoices.subtotal + excluded.subtotal,
-                              total = invoices.total + excluded.total
-                returning id, receiver_id, currency, accounting_period_id, service_month,
-                          (xmax = 0) as created
+                from fresh
+                returning id, {inserted_key} as group_key
             ),
-            linked as (
-                update billing_lines l set invoice_id = u.id
-                from page_lines p
-                join upserted u on u.receiver_id = p.receiver_id and u.currency = p.currency
-                    and u.accounting_period_id is not distinct from p.accounting_period_id
-                    and u.service_month is not distinct from p.service_month
-                where l.id = p.id
-                returning l.id
+            updated as (
+                update invoices i set subtotal = i.subtotal + e.subtotal,
+                                      total = i.total + e.subtotal
+                from existing e where i.id = e.id
+                returning i.id, e.group_key
             )
-            select coalesce((select array_agg(id) filter (where created) from upserted), '{}')
-                     as created,
-                   (select count(*) from linked) as lines
+            select id, group_key, true as created from inserted
+            union all
+            select id, group_key, false from updated
             """
         ),
-        {"issuer": issuer_id, "run_id": run_id},
-    ).one()
-    created = list(made.created)
-    if created:
-        _number(conn, issuer_id, created, last_numbers[issuer_id])
+        {"issuer": issuer_id, "run_id": run_id, "last": last_number},
+    )
+    new_invoices = conn.execute(
+        text("select count(*) from page_invoices where created")
+    ).scalar_one()
+    written = conn.execute(
+        text(
+            """
+            with inserted as (
+                insert into pre_invoice_lines (
+                    subscription_id, period_start, period_end, sequence, invoice_id, quantity,
+                    unit_price, amount
+                )
+                select p.subscription_id, p.month,
+                       (p.month + interval '1 month' - interval '1 day')::date, p.seq, i.id,
+                       p.quantity, p.unit_price, p.amount
+                from page_planned p join page_invoices i using (group_key)
+                -- The primary key (subscription, month, sequence) is the arbiter.
+                on conflict do nothing
+                returning 1
+            )
+            select count(*) from inserted
+            """
+        )
+    ).scalar_one()
+    if written != planned:
+        raise DeltaWrittenMeanwhile(
+            f"{planned - written} of {planned} delta line(s) of {issuer_id!r} were written by "
+            "another generation meanwhile; the page is recomputed."
+        )
+    conn.execute(
+        text(
+            "update invoice_number_sequences set last_number = last_number + :n "
+            "where issuer_id = :issuer and series = :series"
+        ),
+        {"n": new_invoices, "issuer": issuer_id, "series": SERIES},
+    )
+    _count(conn, run_id, len(receivers), new_invoices, written)
+    return PageDone(_next(receivers, page_size), len(receivers), new_invoices, written)
+
+
+def _next(receivers: list[str], page_size: int) -> str | None:
+    return receivers[-1] if len(receivers) == page_size else None
+
+
+def _count(conn: Connection, run_id: str, receivers: int, created: int, lines: int) -> None:
     conn.execute(
         text(
             """
@@ -290,36 +340,5 @@ def generate_page(
             where run_id = :run_id
             """
         ),
-        {"run_id": run_id, "receivers": len(receivers), "created": len(created), "lines": made.lines},
-    )
-    return PageDone(
-        next_cursor=receivers[-1] if len(receivers) == page_size else None,
-        receivers=len(receivers),
-        pre_invoices_created=len(created),
-        lines_written=made.lines,
-    )
-
-
-def _number(conn: Connection, issuer_id: str, ids: list[object], last: int) -> None:
-    """PRE-000001, ...: gapless per issuer, in the order of each pre-invoice's first line."""
-    conn.execute(
-        text(
-            f"""
-            with ordered as (
-                select i.id, :last + row_number() over (
-                           order by (select min(l.id) from billing_lines l
-                                     where l.invoice_id = i.id)) as seq
-                from invoices i where i.id = any(cast(:ids as uuid[]))
-            ),
-            numbered as (
-                update invoices i set number = {number_sql("o.seq", SERIES)}
-                from ordered o where i.id = o.id
-                returning 1
-            )
-            update invoice_number_sequences set last_number = last_number + (
-                select count(*) from numbered)
-            where issuer_id = :issuer and series = :series
-            """
-        ),
-        {"ids": ids, "last": last, "issuer": issuer_id, "series": SERIES},
+        {"run_id": run_id, "receivers": receivers, "created": created, "lines": lines},
     )

@@ -54,10 +54,6 @@ def upgrade() -> None:
     op.create_index('ix_accounting_periods_issuer_id', 'accounting_periods', ['issuer_id'], unique=False)
     op.add_column('subscriptions', sa.Column('unit_price', sa.Numeric(), nullable=True))
     op.add_column('subscriptions', sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('billing_lines', sa.Column('period_start', sa.Date(), nullable=True))
-    op.add_column('billing_lines', sa.Column('period_end', sa.Date(), nullable=True))
-    op.add_column('billing_lines', sa.Column('delta_seq', sa.Integer(), nullable=True))
-    op.create_index('uq_billing_lines_delta', 'billing_lines', ['subscription_id', 'period_start', 'delta_seq'], unique=True, postgresql_where=sa.text('delta_seq is not null'))
     op.create_table('pre_invoice_runs',
     sa.Column('run_id', sa.Text(), nullable=False),
     sa.Column('issuer_id', sa.Text(), nullable=False),
@@ -87,19 +83,34 @@ def upgrade() -> None:
         " currency, coalesce(accounting_period_id, ''), coalesce(service_month, '0001-01-01'::date))"
         " where type = 'pre_invoice'"
     )
+    op.create_table('pre_invoice_lines',
+    sa.Column('subscription_id', sa.UUID(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.UUID(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.Numeric(), nullable=False),
+    sa.Column('amount', sa.Numeric(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('sequence > 0', name=op.f('ck_pre_invoice_lines_sequence_positive')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_pre_invoice_lines_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_pre_invoice_lines_subscription_id_subscriptions')),
+    sa.PrimaryKeyConstraint('subscription_id', 'period_start', 'sequence', name=op.f('pk_pre_invoice_lines'))
+    )
+    op.create_index('ix_pre_invoice_lines_invoice_id', 'pre_invoice_lines', ['invoice_id'], unique=False)
     op.create_index('ix_invoices_open_pre_invoices', 'invoices', ['issuer_id', 'accounting_period_id'], unique=False, postgresql_where=sa.text("type = 'pre_invoice' and status = 'open'"))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_pre_invoice_lines_invoice_id', table_name='pre_invoice_lines')
+    op.drop_table('pre_invoice_lines')
     op.drop_index('ix_invoices_open_pre_invoices', table_name='invoices')
     op.drop_index('uq_invoices_pre_invoice', table_name='invoices')
     op.drop_constraint(op.f('fk_invoices_accounting_period_id_accounting_periods'), 'invoices', type_='foreignkey')
     for column in ('finalized_at', 'service_month', 'pre_invoice_run_id', 'accounting_period_id'):
         op.drop_column('invoices', column)
     op.drop_table('pre_invoice_runs')
-    op.drop_index('uq_billing_lines_delta', table_name='billing_lines')
-    for column in ('delta_seq', 'period_end', 'period_start'):
-        op.drop_column('billing_lines', column)
     op.drop_column('subscriptions', 'cancelled_at')
     op.drop_column('subscriptions', 'unit_price')
     op.drop_index('ix_accounting_periods_issuer_id', table_name='accounting_periods')
