@@ -530,6 +530,15 @@ Index("ix_accounting_periods_issuer_id", accounting_periods.c.issuer_id)
 # A subscription's own monthly unit price (null: the offer's), and when it was cancelled.
 subscriptions.append_column(Column("unit_price", UnitPrice, nullable=True))
 subscriptions.append_column(Column("cancelled_at", DateTime(timezone=True), nullable=True))
+# What lets a generation skip subscriptions that cannot have a delta: a trigger (migration
+# 0005) counts every change of quantity, unit price, start or end in `financial_version`; a
+# generation records the version and as-of day it billed. Unchanged since, and no month newer
+# than that day's due: nothing to write.
+subscriptions.append_column(
+    Column("financial_version", Integer, nullable=False, server_default=text("0"))
+)
+subscriptions.append_column(Column("billed_version", Integer, nullable=True))
+subscriptions.append_column(Column("billed_as_of", Date, nullable=True))
 
 pre_invoice_runs = Table(
     "pre_invoice_runs",

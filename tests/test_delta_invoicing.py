@@ -303,3 +303,23 @@ async def test_a_partner_sees_and_runs_only_its_own_generations_and_pre_invoices
     assert (await api.post(path, headers=stranger)).status_code == 404
     assert (await api.post(path, headers=receiver)).status_code == 403
     assert (await api.post(path, headers=issuer)).json()["status"] == "final"
+
+
+async def test_a_later_month_is_billed_and_a_generation_of_an_earlier_day_leaves_the_rest_due(
+    api: httpx.AsyncClient, temporal: Client
+) -> None:
+    w = await delta_world(api, months=months(JAN, 2))
+    sub = await subscription(api, temporal, w, "S1", starts="2026-01-01T00:00:00Z")
+    await generate(api, temporal, w, "2026-01-31")
+    _, february, _ = await generate(api, temporal, w, "2026-02-28")
+    assert february.lines_written == 1  # February came due; January is unchanged
+    await patch(api, sub, quantity=2)
+    _, earlier, _ = await generate(api, temporal, w, "2026-01-31")
+    assert earlier.lines_written == 1  # January's difference only
+    _, later, _ = await generate(api, temporal, w, "2026-02-28")
+    assert later.lines_written == 1  # February's difference is still due
+    by_month = lines_by_month(await pre_invoices(api, w))
+    assert by_month[(sub["id"], "2026-01-01")] == ["31.00", "31.00"]
+    assert by_month[(sub["id"], "2026-02-01")] == ["31.00", "31.00"]
+    _, nothing, _ = await generate(api, temporal, w, "2026-02-28")
+    assert nothing.lines_written == 0

@@ -187,10 +187,27 @@ def generate_page(
         return PageDone(None, 0, 0, 0)
     entity = conn.execute(text(_ENTITY_SQL), {"issuer": issuer_id}).scalar()
     params = {"issuer": issuer_id, "as_of": as_of, "receivers": receivers, "entity": entity}
+    # Only subscriptions that can have a delta: changed since they were last billed, or with
+    # a month due that no generation has seen. For the rest the rule writes nothing.
+    conn.execute(
+        text(
+            """
+            create temp table page_subscriptions on commit drop as
+            select s.id, s.financial_version
+            from subscriptions s join offers o on o.id = s.offer_id
+            where s.issuer_id = :issuer and o.billing_type = 'recurring'
+              and s.customer_id = any(cast(:receivers as text[]))
+              and (s.billed_as_of is null
+                   or s.billed_version is distinct from s.financial_version
+                   or date_trunc('month', cast(:as_of as date)) > s.billed_as_of)
+            """
+        ),
+        params,
+    )
     conn.execute(
         text(
             "create temp table page_deltas on commit drop as "
-            + deltas_sql("s.customer_id = any(cast(:receivers as text[]))")
+            + deltas_sql("s.id in (select id from page_subscriptions)")
         ),
         params,
     )
@@ -227,6 +244,7 @@ def generate_page(
     )
     conn.execute(text("analyze page_planned"))
     planned = conn.execute(text("select count(*) from page_planned")).scalar_one()
+    _mark_billed(conn, as_of)
     if not planned:
         _count(conn, run_id, len(receivers), 0, 0)
         return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
@@ -301,6 +319,8 @@ def generate_page(
                        (p.month + interval '1 month' - interval '1 day')::date, p.seq, i.id,
                        p.quantity, p.unit_price, p.amount
                 from page_planned p join page_invoices i using (group_key)
+                -- In key order: the primary key's index is filled page by page, not at random.
+                order by p.subscription_id, p.month
                 -- The primary key (subscription, month, sequence) is the arbiter.
                 on conflict do nothing
                 returning 1
@@ -323,6 +343,24 @@ def generate_page(
     )
     _count(conn, run_id, len(receivers), new_invoices, written)
     return PageDone(_next(receivers, page_size), len(receivers), new_invoices, written)
+
+
+def _mark_billed(conn: Connection, as_of: date) -> None:
+    """Record the version each page subscription was billed at. The version read before the
+    deltas: a change committed meanwhile leaves the subscription due for the next generation.
+    A generation as of an earlier day bills fewer months and records nothing."""
+    conn.execute(
+        text(
+            """
+            update subscriptions s
+            set billed_version = p.financial_version, billed_as_of = cast(:as_of as date)
+            from page_subscriptions p
+            where s.id = p.id
+              and (s.billed_as_of is null or s.billed_as_of <= cast(:as_of as date))
+            """
+        ),
+        {"as_of": as_of},
+    )
 
 
 def _next(receivers: list[str], page_size: int) -> str | None:

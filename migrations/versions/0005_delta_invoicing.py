@@ -54,6 +54,34 @@ def upgrade() -> None:
     op.create_index('ix_accounting_periods_issuer_id', 'accounting_periods', ['issuer_id'], unique=False)
     op.add_column('subscriptions', sa.Column('unit_price', sa.Numeric(), nullable=True))
     op.add_column('subscriptions', sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('subscriptions', sa.Column('financial_version', sa.Integer(), server_default=sa.text('0'), nullable=False))
+    op.add_column('subscriptions', sa.Column('billed_version', sa.Integer(), nullable=True))
+    op.add_column('subscriptions', sa.Column('billed_as_of', sa.Date(), nullable=True))
+    # Subscriptions made before keep the price they were sold at from now on.
+    op.execute(
+        "update subscriptions s set unit_price = o.unit_price from offers o"
+        " where o.id = s.offer_id and s.unit_price is null"
+    )
+    # Whoever changes what a subscription costs, the next generation looks at it again.
+    op.execute(
+        """
+        create function subscriptions_count_financial_change() returns trigger
+        language plpgsql as $$
+        begin
+            new.financial_version := old.financial_version + 1;
+            return new;
+        end $$
+        """
+    )
+    op.execute(
+        """
+        create trigger subscriptions_financial_change before update on subscriptions
+        for each row when ((old.quantity, old.unit_price, old.starts_at, old.expires_at)
+                           is distinct from (new.quantity, new.unit_price, new.starts_at,
+                                             new.expires_at))
+        execute function subscriptions_count_financial_change()
+        """
+    )
     op.create_table('pre_invoice_runs',
     sa.Column('run_id', sa.Text(), nullable=False),
     sa.Column('issuer_id', sa.Text(), nullable=False),
@@ -111,7 +139,10 @@ def downgrade() -> None:
     for column in ('finalized_at', 'service_month', 'pre_invoice_run_id', 'accounting_period_id'):
         op.drop_column('invoices', column)
     op.drop_table('pre_invoice_runs')
-    op.drop_column('subscriptions', 'cancelled_at')
+    op.execute("drop trigger subscriptions_financial_change on subscriptions")
+    op.execute("drop function subscriptions_count_financial_change()")
+    for column in ('billed_as_of', 'billed_version', 'financial_version', 'cancelled_at'):
+        op.drop_column('subscriptions', column)
     op.drop_column('subscriptions', 'unit_price')
     op.drop_index('ix_accounting_periods_issuer_id', table_name='accounting_periods')
     op.drop_index('ix_accounting_periods_entity_start', table_name='accounting_periods')
