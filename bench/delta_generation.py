@@ -179,7 +179,9 @@ def written_since(engine: Engine, run_id: str) -> tuple[int, str]:
     return int(count), str(total)
 
 
-async def generation(env: WorkflowEnvironment, engine: Engine, queue: str, page_size: int) -> tuple[str, PreInvoiceRunResult, float]:
+async def generation(
+    env: WorkflowEnvironment, engine: Engine, queue: str, page_size: int
+) -> tuple[str, PreInvoiceRunResult, float]:
     with engine.begin() as conn:
         run_id = reserve_run(conn, ISSUER, AS_OF)
     started = time.perf_counter()

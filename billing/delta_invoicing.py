@@ -79,9 +79,12 @@ def should_be(runtime: Runtime, month: date) -> Decimal:
         return round_money(Decimal(0), runtime.currency)
     with localcontext() as context:
         context.prec = _PRECISION
-        exact = Decimal(runtime.quantity) * runtime.unit_price * days / calendar.monthrange(
-            month.year, month.month
-        )[1]
+        exact = (
+            Decimal(runtime.quantity)
+            * runtime.unit_price
+            * days
+            / calendar.monthrange(month.year, month.month)[1]
+        )
         return round_money(exact, runtime.currency)
 
 

@@ -46,7 +46,7 @@ async def test_the_first_generation_bills_full_months_and_later_ones_only_the_di
     billings = (await api.get("/v1/billings", params={"issuer_id": w.issuer})).json()["items"]
     assert billings == []
 
-    run_id, result, shown = await generate(api, temporal, w, "2026-03-15")
+    run_id, _, shown = await generate(api, temporal, w, "2026-03-15")
     assert run_id == f"pre-invoice-run-{w.issuer}-2026-03-15-1"
     assert (shown["status"], shown["pre_invoices_created"], shown["lines_written"]) == (
         "completed",
@@ -78,8 +78,8 @@ async def test_the_first_generation_bills_full_months_and_later_ones_only_the_di
     by_month = lines_by_month(second)
     for month in months(JAN, 3):
         assert by_month[(sub["id"], month.isoformat())] == ["62.00", "62.00"]
-    differences = [l for i in second for l in i["lines"] if l["delta"]]
-    assert len(differences) == 3 and {l["quantity"] for l in differences} == {4}
+    differences = [line for i in second for line in i["lines"] if line["delta"]]
+    assert len(differences) == 3 and {line["quantity"] for line in differences} == {4}
 
     # No financial effect, or nothing changed: nothing is written.
     unchanged = await patch(api, sub, bill_to_contact="Accounts payable", quantity=4)
@@ -102,7 +102,9 @@ async def test_a_closed_period_refuses_nothing_open_and_later_deltas_land_in_the
 
     refused = await put_period(api, w, JAN, closed=True)
     assert refused.status_code == 409
-    assert january["number"] in refused.json()["detail"] and january["id"] in refused.json()["detail"]
+    assert (
+        january["number"] in refused.json()["detail"] and january["id"] in refused.json()["detail"]
+    )
     shown = await api.get(f"/v1/accounting-periods/{period_id(w, JAN)}")
     assert shown.json()["invoicing_closed"] is False  # nothing saved
 
@@ -117,10 +119,10 @@ async def test_a_closed_period_refuses_nothing_open_and_later_deltas_land_in_the
     await patch(api, sub, unit_price="40.00")
     await generate(api, temporal, w, "2026-03-15")
     lines = [
-        (i["accounting_period_id"], l["period_start"], l["amount"])
+        (i["accounting_period_id"], line["period_start"], line["amount"])
         for i in await pre_invoices(api, w)
-        for l in i["lines"]
-        if l["delta"]
+        for line in i["lines"]
+        if line["delta"]
     ]
     assert sorted(lines) == [
         (period_id(w, FEB), "2026-01-01", "36.00"),
@@ -151,7 +153,7 @@ async def test_a_pre_invoice_without_its_period_gets_it_from_the_next_generation
     await generate(api, temporal, w, "2026-04-30")
     [waiting] = await pre_invoices(api, w)
     assert waiting["accounting_period_id"] is None
-    assert [l["amount"] for l in waiting["lines"]] == ["21.70"]  # 31.00 x 21/30
+    assert [line["amount"] for line in waiting["lines"]] == ["21.70"]  # 31.00 x 21/30
 
     assert (await put_period(api, w, APR)).status_code == 200
     _, result, _ = await generate(api, temporal, w, "2026-04-30")
@@ -235,7 +237,9 @@ async def test_generation_is_refused_for_an_issuer_without_delta_invoicing(
     api: httpx.AsyncClient,
 ) -> None:
     w = await delta_world(api, months=[JAN], enable=False)
-    refused = await api.post("/v1/pre-invoice-runs", json={"issuer_id": w.issuer, "as_of": "2026-01-31"})
+    refused = await api.post(
+        "/v1/pre-invoice-runs", json={"issuer_id": w.issuer, "as_of": "2026-01-31"}
+    )
     assert refused.status_code == 409 and "delta-invoicing" in refused.json()["detail"]
     missing = await api.get(f"/v1/pre-invoice-runs/pre-invoice-run-{w.issuer}-2026-01-31-1")
     assert missing.status_code == 404
@@ -289,12 +293,16 @@ async def test_a_partner_sees_and_runs_only_its_own_generations_and_pre_invoices
     stranger = bearer(
         (await api.post(f"/v1/partners/{other.issuer}/tokens", json={})).json()["token"]
     )
-    receiver = bearer((await api.post(f"/v1/partners/{w.customer}/tokens", json={})).json()["token"])
+    receiver = bearer(
+        (await api.post(f"/v1/partners/{w.customer}/tokens", json={})).json()["token"]
+    )
 
     assert (await api.get(f"/v1/pre-invoice-runs/{run_id}", headers=issuer)).status_code == 200
     assert (await api.get(f"/v1/pre-invoice-runs/{run_id}", headers=stranger)).status_code == 404
     foreign = await api.post(
-        "/v1/pre-invoice-runs", json={"issuer_id": w.issuer, "as_of": "2026-01-31"}, headers=stranger
+        "/v1/pre-invoice-runs",
+        json={"issuer_id": w.issuer, "as_of": "2026-01-31"},
+        headers=stranger,
     )
     assert foreign.status_code == 404
     seen = await api.get(f"/v1/invoices/{pre_invoice['id']}", headers=receiver)

@@ -111,16 +111,19 @@ async def test_a_partner_sees_only_its_own_legal_entities_periods_and_switch(
 
     own = await api.get(f"/v1/legal-entities/{mine.entity}", headers=headers)
     assert own.status_code == 200
-    for path in (f"/v1/legal-entities/{other.entity}", f"/v1/accounting-periods/{other.id('P202601')}"):
+    for path in (
+        f"/v1/legal-entities/{other.entity}",
+        f"/v1/accounting-periods/{other.id('P202601')}",
+    ):
         hidden = await api.get(path, headers=headers)
         assert hidden.status_code == 404, path
     listed = await api.get(
         "/v1/accounting-periods", params={"issuer_id": other.issuer}, headers=headers
     )
     assert listed.json()["items"] == []
-    switch = await api.post(f"/v1/partners/{other.issuer}/delta-invoicing", json={}, headers=headers)
-    assert switch.status_code == 404
-    licence = await api.put(
-        f"/v1/partners/{mine.issuer}/licences/DELTA_INVOICING", headers=headers
+    switch = await api.post(
+        f"/v1/partners/{other.issuer}/delta-invoicing", json={}, headers=headers
     )
+    assert switch.status_code == 404
+    licence = await api.put(f"/v1/partners/{mine.issuer}/licences/DELTA_INVOICING", headers=headers)
     assert licence.status_code == 403

@@ -29,7 +29,9 @@ def moments(draw: st.DrawFn) -> datetime:
 @st.composite
 def versions(draw: st.DrawFn, currency: str) -> tuple[datetime, datetime, int, Decimal]:
     starts = draw(moments())
-    ends = starts + timedelta(days=draw(st.integers(min_value=0, max_value=500)), hours=draw(st.integers(0, 30)))
+    ends = starts + timedelta(
+        days=draw(st.integers(min_value=0, max_value=500)), hours=draw(st.integers(0, 30))
+    )
     quantity = draw(st.integers(min_value=1, max_value=10_000))
     price = draw(st.decimals(min_value=0, max_value=10_000, places=6, allow_nan=False))
     return starts, ends, quantity, price
@@ -144,7 +146,13 @@ def test_the_generation_sql_computes_the_rules_deltas(
                             "period_end, sequence, invoice_id, quantity, unit_price, amount) "
                             "values (:sub, :m, :m, :seq, :invoice, 1, 1, :a)"
                         ),
-                        {"sub": sub_id, "m": month, "seq": seq, "invoice": ids["invoice"], "a": amount},
+                        {
+                            "sub": sub_id,
+                            "m": month,
+                            "seq": seq,
+                            "invoice": ids["invoice"],
+                            "a": amount,
+                        },
                     )
             billed.update(history)
             current[sid] = _runtime(states[-1], currency)

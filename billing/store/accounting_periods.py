@@ -47,7 +47,9 @@ def put_accounting_period(
             raise NotFound(f"No accounting period with id {period_id!r}.")
         _check_change(conn, period_id, current, body)
     overlapping = conn.execute(
-        select(accounting_periods.c.id, accounting_periods.c.starts_on, accounting_periods.c.ends_on)
+        select(
+            accounting_periods.c.id, accounting_periods.c.starts_on, accounting_periods.c.ends_on
+        )
         .where(
             accounting_periods.c.legal_entity_id == body.legal_entity_id,
             accounting_periods.c.id != period_id,

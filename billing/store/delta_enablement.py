@@ -40,15 +40,12 @@ def enable_delta_invoicing(conn: Connection, issuer_id: str) -> DeltaInvoicing:
     has_entity, has_period = conn.execute(select(active_entity, period)).one()
     missing = []
     if not has_entity:
-        missing.append(
-            "an active legal entity (PUT /v1/legal-entities/{id} with active true)"
-        )
+        missing.append("an active legal entity (PUT /v1/legal-entities/{id} with active true)")
     if not has_period:
         missing.append("an accounting period (PUT /v1/accounting-periods/{id})")
     if missing:
         raise Conflict(
-            f"Delta invoicing needs {' and '.join(missing)} for {issuer_id!r}; "
-            "nothing was changed."
+            f"Delta invoicing needs {' and '.join(missing)} for {issuer_id!r}; nothing was changed."
         )
     conn.execute(
         update(partners)

@@ -166,7 +166,9 @@ def cancel_subscription(
     )
     shown = get_subscription(conn, subscription_id)
     return shown.model_copy(
-        update={"billing_effect": cancellation_effect(delta=_billed_by_delta(row), effective_at=ends)}
+        update={
+            "billing_effect": cancellation_effect(delta=_billed_by_delta(row), effective_at=ends)
+        }
     )
 
 

@@ -114,9 +114,7 @@ def run(
 
 
 @pre_invoices.command("list")
-def list_pre_invoices(
-    issuer: str | None = None, receiver: str | None = None
-) -> None:
+def list_pre_invoices(issuer: str | None = None, receiver: str | None = None) -> None:
     """Pre-invoices with their accounting period, status and signed total."""
     with api() as client:
         rows = [

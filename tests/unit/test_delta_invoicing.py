@@ -156,7 +156,11 @@ def test_a_month_lands_in_the_period_that_contains_it() -> None:
 
 
 def test_a_month_of_a_closed_period_lands_in_the_first_open_period_after_it() -> None:
-    periods = [_period("jan", JAN, closed=True), _period("feb", FEB, closed=True), _period("mar", MAR)]
+    periods = [
+        _period("jan", JAN, closed=True),
+        _period("feb", FEB, closed=True),
+        _period("mar", MAR),
+    ]
     assert period_for(JAN, periods) == "mar"
 
 

@@ -44,10 +44,12 @@ async def get_pre_invoice_run(
     ctx: AppContext = Depends(get_context),
 ) -> PreInvoiceRun:
     run = await ctx.transaction(pre_invoice_runs.get_run, run_id, visible_to=principal.visible_to)
-    if run.status is RunStatus.running:
-        # Only Temporal can tell that a generation ended without completing.
-        if await temporal_status(ctx.temporal, run_id) is RunStatus.failed:
-            run = run.model_copy(update={"status": RunStatus.failed})
+    # Only Temporal can tell that a generation ended without completing.
+    if (
+        run.status is RunStatus.running
+        and await temporal_status(ctx.temporal, run_id) is RunStatus.failed
+    ):
+        run = run.model_copy(update={"status": RunStatus.failed})
     return run
 
 
@@ -59,7 +61,5 @@ async def finalize_pre_invoice(
 ) -> Invoice:
     """An open pre-invoice becomes `final`; finalizing it again changes nothing. Only its
     issuer (or the administrator) finalizes it."""
-    await ctx.transaction(
-        pre_invoice_status.finalize, invoice_id, issuer=principal.visible_to
-    )
+    await ctx.transaction(pre_invoice_status.finalize, invoice_id, issuer=principal.visible_to)
     return await ctx.transaction(get_invoice, invoice_id, visible_to=principal.visible_to)
