@@ -12,11 +12,19 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import datetime
 
-from billing.errors import Conflict
+from billing.errors import Conflict, InvalidRequest
 
 FINANCIAL = frozenset({"quantity", "unit_price", "starts_at", "ends_at"})
 # Reach no bill without delta invoicing: renewals price from the offer and start at the end.
 NEEDS_DELTA = frozenset({"unit_price", "starts_at"})
+
+
+def ensure_ends_after_start(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidRequest(
+            f"The subscription would end ({ends_at.isoformat()}) before it starts "
+            f"({starts_at.isoformat()}); to stop it, cancel it (POST .../cancel)."
+        )
 
 
 def ensure_change_reaches_a_bill(changed: Set[str], *, delta: bool, issuer_id: str) -> None:

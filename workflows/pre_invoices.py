@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -33,20 +33,15 @@ with workflow.unsafe.imports_passed_through():
         ReserveRunInput,
         StartPreInvoiceRunInput,
     )
+    from workflows import retry_policies
     from workflows import search_attributes as sa
+    from workflows.search_attributes import BillingState
 
 PAGES_TIMEOUT = timedelta(minutes=30)
 HEARTBEAT_TIMEOUT = timedelta(seconds=60)
 SHORT_TIMEOUT = timedelta(minutes=2)
-# Pages are minutes of set-based SQL: a slower start leaves the database room to recover.
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-
-
-class GenerationState:
-    """Values of the BillingState search attribute for pre-invoice generations."""
-
-    RUNNING = "Generating"
-    COMPLETED = "Generated"
+# Generation steps are a billing run's: pages of set-based SQL.
+RETRY = retry_policies.BILLING_RUN
 
 
 @workflow.defn(name="PreInvoiceRun")
@@ -67,7 +62,7 @@ class PreInvoiceRunWorkflow:
         run_id = workflow.info().workflow_id
         as_of = input.as_of.isoformat()
         if not input.started:
-            self._publish(GenerationState.RUNNING, input.issuer_id, as_of)
+            self._publish(BillingState.GENERATING, input.issuer_id, as_of)
             workflow.set_current_details(
                 f"Generating {input.issuer_id}'s pre-invoices as of {as_of}: assigning periods."
             )
@@ -118,7 +113,7 @@ class PreInvoiceRunWorkflow:
             retry_policy=RETRY,
             summary="mark the generation completed",
         )
-        self._publish(GenerationState.COMPLETED, input.issuer_id, as_of)
+        self._publish(BillingState.GENERATED, input.issuer_id, as_of)
         workflow.set_current_details(
             f"Done: {result.lines_written} line(s) in {result.pre_invoices_created} "
             f"pre-invoice(s) for {result.receivers_total} receiver(s)."
@@ -141,7 +136,7 @@ class PreInvoiceRunWorkflow:
         )
 
     @staticmethod
-    def _publish(state: str, issuer_id: str, as_of: str) -> None:
+    def _publish(state: BillingState, issuer_id: str, as_of: str) -> None:
         workflow.upsert_search_attributes(
             [
                 sa.BILLING_STATE.value_set(state),

@@ -19,9 +19,8 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from billing.invoice_numbers import PRE_INVOICE_SERIES as SERIES
 from billing.store.run_invoicing import lock_sequences, minor_units_sql, number_sql
-
-SERIES = "PRE"
 
 # The issuer's legal entity whose periods pre-invoices take: its first active one.
 _ENTITY_SQL = """

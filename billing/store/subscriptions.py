@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, select, update
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import Subscription, SubscriptionCancel, SubscriptionChange
-from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.errors import Conflict, NotFound
 from billing.schema import billing_lines, offers, partners, subscriptions
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
@@ -16,8 +16,9 @@ from billing.subscription_changes import (
     cancellation_effect,
     change_effect,
     ensure_change_reaches_a_bill,
+    ensure_ends_after_start,
 )
-from billing.subscriptions import ensure_quantity_may_change
+from billing.subscriptions import ensure_end_date_may_change, ensure_quantity_may_change
 from billing.vocabulary import BillingType
 
 customers = partners.alias("customers")
@@ -76,13 +77,10 @@ def change_subscription(
     row = _locked(conn, sub_id, subscription_id)
     given = change.model_fields_set
     delta = _billed_by_delta(row)
-    starts = change.starts_at if "starts_at" in given else row.starts_at
-    ends = change.ends_at if "ends_at" in given else row.expires_at
-    if starts is not None and ends is not None and ends <= starts:
-        raise InvalidRequest(
-            f"The subscription would end ({ends.isoformat()}) before it starts "
-            f"({starts.isoformat()}); to stop it, cancel it (POST .../cancel)."
-        )
+    ensure_ends_after_start(
+        change.starts_at if "starts_at" in given else row.starts_at,
+        change.ends_at if "ends_at" in given else row.expires_at,
+    )
     # Setting a field to the value it had changes nothing, on any bill.
     current = {
         "quantity": row.quantity,
@@ -94,15 +92,11 @@ def change_subscription(
         name for name in given if name not in current or getattr(change, name) != current[name]
     }
     ensure_change_reaches_a_bill(changed, delta=delta, issuer_id=row.issuer_id)
-    perpetual_one_time = row.perpetual and BillingType(row.billing_type) is BillingType.one_time
+    billing_type = BillingType(row.billing_type)
     if "quantity" in given:
-        ensure_quantity_may_change(
-            perpetual=row.perpetual, billing_type=BillingType(row.billing_type)
-        )
-    if "ends_at" in given and perpetual_one_time:
-        raise Conflict(
-            "A perpetual one-time subscription never renews, so its end date cannot be changed."
-        )
+        ensure_quantity_may_change(perpetual=row.perpetual, billing_type=billing_type)
+    if "ends_at" in given:
+        ensure_end_date_may_change(perpetual=row.perpetual, billing_type=billing_type)
     values: dict[str, Any] = {}
     if "quantity" in given:
         values["quantity"] = change.quantity

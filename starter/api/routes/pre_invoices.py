@@ -13,7 +13,8 @@ from billing.store.invoices import get_invoice
 from billing.vocabulary import RunStatus
 from starter.api.auth import Principal, authenticate
 from starter.api.context import AppContext, get_context
-from starter.pre_invoice_runs import start_pre_invoice_run, temporal_status
+from billing.temporal.billing_runs import temporal_status
+from billing.temporal.pre_invoice_runs import start_pre_invoice_run
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from billing.errors import Conflict
+from billing.invoice_numbers import invoice_number
 from billing.invoice_per_order import (
     ItemFacts,
     OrderNotSettled,
@@ -138,3 +139,8 @@ def test_perpetual_one_time_quantity_is_fixed() -> None:
         ensure_quantity_may_change(perpetual=True, billing_type=BillingType.one_time)
     ensure_quantity_may_change(perpetual=False, billing_type=BillingType.one_time)
     ensure_quantity_may_change(perpetual=False, billing_type=BillingType.recurring)
+
+
+def test_invoice_numbers_are_zero_padded_to_six_digits_and_keep_longer_numbers() -> None:
+    assert invoice_number("INV", 42) == "INV-000042"
+    assert invoice_number("SUM", 1234567) == "SUM-1234567"

@@ -9,9 +9,9 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
 from billing.contracts.pre_invoices import PreInvoiceRunInput
-from starter.billing_runs import temporal_status as temporal_status
 from workflows import search_attributes as sa
-from workflows.pre_invoices import GenerationState, PreInvoiceRunWorkflow
+from workflows.pre_invoices import PreInvoiceRunWorkflow
+from workflows.search_attributes import BillingState
 
 
 async def start_pre_invoice_run(
@@ -25,7 +25,7 @@ async def start_pre_invoice_run(
         task_queue=task_queue,
         search_attributes=TypedSearchAttributes(
             [
-                SearchAttributePair(sa.BILLING_STATE, GenerationState.RUNNING),
+                SearchAttributePair(sa.BILLING_STATE, BillingState.GENERATING),
                 SearchAttributePair(sa.ISSUER_ID, issuer_id),
                 SearchAttributePair(sa.BILLING_PERIOD, as_of.isoformat()),
             ]
