@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from billing.contracts.pre_invoices import PreInvoiceProgress, PreInvoiceRunResult
+from billing.store.pre_invoice_runs import reserve_run
+from billing.store.pre_invoices import DeltaWrittenMeanwhile, generate_page
 from tests.delta import (
     delta_world,
     generate,
@@ -331,3 +333,64 @@ async def test_a_later_month_is_billed_and_a_generation_of_an_earlier_day_leaves
     assert by_month[(sub["id"], "2026-02-01")] == ["31.00", "31.00"]
     _, nothing, _ = await generate(api, temporal, w, "2026-02-28")
     assert nothing.lines_written == 0
+
+
+async def test_a_page_that_loses_a_line_to_another_writer_writes_nothing(
+    api: httpx.AsyncClient, temporal: Client, engine: Engine
+) -> None:
+    """Another writer holds January's first line of the subscription, uncommitted; the page
+    computes the same line, waits on the primary key, finds it taken once the other commits,
+    and rolls back whole instead of writing a pre-invoice without that line."""
+    w = await delta_world(api, months=months(JAN, 2))
+    sub = await subscription(api, temporal, w, "S1", starts="2026-01-01T00:00:00Z")
+    with engine.begin() as conn:
+        run_id = reserve_run(conn, w.issuer, date(2026, 2, 28))
+    other = engine.connect()
+    other.begin()
+    invoice = other.execute(
+        text(
+            "insert into invoices (number, type, status, issuer_id, receiver_id, currency, "
+            "subtotal, total) values ('X-1', 'pre_invoice', 'open', :issuer, :receiver, 'EUR', "
+            "31.00, 31.00) returning id"
+        ),
+        {"issuer": w.issuer, "receiver": w.customer},
+    ).scalar_one()
+    other.execute(
+        text(
+            "insert into pre_invoice_lines (subscription_id, period_start, period_end, sequence, "
+            "invoice_id, quantity, unit_price, amount) "
+            "values (:sub, '2026-01-01', '2026-01-31', 1, :invoice, 1, 31.00, 31.00)"
+        ),
+        {"sub": sub["id"], "invoice": invoice},
+    )
+
+    def page() -> None:
+        with engine.begin() as conn:
+            generate_page(
+                conn,
+                run_id=run_id,
+                issuer_id=w.issuer,
+                as_of=date(2026, 2, 28),
+                cursor=None,
+                page_size=10,
+            )
+
+    waiting = asyncio.create_task(asyncio.to_thread(page))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()  # blocked on the other writer's line
+    other.commit()
+    other.close()
+    with pytest.raises(DeltaWrittenMeanwhile):
+        await waiting
+    # Only the other writer's line exists; the retried page now writes February alone.
+    assert [(i["number"], len(i["lines"])) for i in await pre_invoices(api, w)] == [("X-1", 1)]
+    with engine.begin() as conn:
+        done = generate_page(
+            conn,
+            run_id=run_id,
+            issuer_id=w.issuer,
+            as_of=date(2026, 2, 28),
+            cursor=None,
+            page_size=10,
+        )
+    assert done.lines_written == 1

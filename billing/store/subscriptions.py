@@ -77,10 +77,8 @@ def change_subscription(
     row = _locked(conn, sub_id, subscription_id)
     given = change.model_fields_set
     delta = _billed_by_delta(row)
-    ensure_ends_after_start(
-        change.starts_at if "starts_at" in given else row.starts_at,
-        change.ends_at if "ends_at" in given else row.expires_at,
-    )
+    # A field that is sent is never null (SubscriptionChange says so).
+    ensure_ends_after_start(change.starts_at or row.starts_at, change.ends_at or row.expires_at)
     # Setting a field to the value it had changes nothing, on any bill.
     current = {
         "quantity": row.quantity,

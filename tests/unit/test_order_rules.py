@@ -4,7 +4,6 @@ must satisfy, and what a perpetual licence allows."""
 from __future__ import annotations
 
 from dataclasses import replace
-
 from datetime import UTC, datetime
 from decimal import Decimal
 

@@ -10,11 +10,11 @@ from billing.contracts.pre_invoices import PreInvoiceRun, PreInvoiceRunAccepted,
 from billing.errors import NotFound
 from billing.store import pre_invoice_runs, pre_invoice_status
 from billing.store.invoices import get_invoice
+from billing.temporal.billing_runs import temporal_status
+from billing.temporal.pre_invoice_runs import start_pre_invoice_run
 from billing.vocabulary import RunStatus
 from starter.api.auth import Principal, authenticate
 from starter.api.context import AppContext, get_context
-from billing.temporal.billing_runs import temporal_status
-from billing.temporal.pre_invoice_runs import start_pre_invoice_run
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
 
