@@ -597,13 +597,17 @@ pre_invoice_lines = Table(
     metadata,
     # One line of a pre-invoice: what one generation added to (or took from) one
     # subscription's month. Its receiver, offer and order come from the subscription.
-    Column("subscription_id", UUID(as_uuid=True), ForeignKey("subscriptions.id"), nullable=False),
+    # No foreign keys: only pre-invoice generation writes these rows, in the transaction that
+    # reads the subscription and inserts the pre-invoice they name, and nothing deletes either.
+    # Their per-row checks cost more than half of a first generation (measured with
+    # bench/delta_generation: 23.7 s with them, 9.8 s without, 40,000 subscriptions).
+    Column("subscription_id", UUID(as_uuid=True), nullable=False),
     # The service period: the calendar month [period_start, period_end].
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     # 1 for the month's first line; above 1 for a difference to what was invoiced before.
     Column("sequence", Integer, nullable=False),
-    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=False),
+    Column("invoice_id", UUID(as_uuid=True), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("unit_price", UnitPrice, nullable=False),
     Column("amount", Money, nullable=False),  # signed

@@ -86,19 +86,13 @@ def _line(line: Any) -> InvoiceLine:
 
 
 def _pre_invoice_line(line: Any) -> InvoiceLine:
-    return InvoiceLine(
-        item_id=line["item_id"],
-        offer_id=line["offer_id"],
-        quantity=line["quantity"],
-        unit_price=line["unit_price"],
-        amount=line["amount"],
-        subscription_id=str(line["subscription_id"]),
-        receiver_id=line["customer_id"],
-        order_number=line["order_number"],
-        period_start=line["period_start"],
-        period_end=line["period_end"],
-        delta=line["sequence"] > 1,
-        sequence=line["sequence"],
+    return _line(line).model_copy(
+        update={
+            "period_start": line["period_start"],
+            "period_end": line["period_end"],
+            "delta": line["sequence"] > 1,
+            "sequence": line["sequence"],
+        }
     )
 
 
@@ -129,7 +123,7 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
                 pre_invoice_lines,
                 subscriptions.c.item_id,
                 subscriptions.c.offer_id,
-                subscriptions.c.customer_id,
+                subscriptions.c.customer_id.label("receiver_id"),
                 subscriptions.c.order_number,
             )
             .join(subscriptions, subscriptions.c.id == pre_invoice_lines.c.subscription_id)

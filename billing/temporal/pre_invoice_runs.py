@@ -1,5 +1,5 @@
-"""Starting pre-invoice generations by hand (API, CLI) under their readable ids, and asking
-Temporal how one is doing."""
+"""Starting pre-invoice generations by hand (API, CLI) under the readable ids the store
+reserved for them."""
 
 from __future__ import annotations
 

@@ -207,14 +207,6 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint("sequence > 0", name=op.f("ck_pre_invoice_lines_sequence_positive")),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoices.id"], name=op.f("fk_pre_invoice_lines_invoice_id_invoices")
-        ),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["subscriptions.id"],
-            name=op.f("fk_pre_invoice_lines_subscription_id_subscriptions"),
-        ),
         sa.PrimaryKeyConstraint(
             "subscription_id", "period_start", "sequence", name=op.f("pk_pre_invoice_lines")
         ),

@@ -4,8 +4,6 @@ bar and list them."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +11,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from starter.cli.common import api, console, table
+from starter.cli.runs import watch
 
 delta = typer.Typer(no_args_is_help=True, help="Delta invoicing of an issuer.")
 periods = typer.Typer(no_args_is_help=True, help="Accounting periods of legal entities.")
 pre_invoices = typer.Typer(no_args_is_help=True, help="Pre-invoices and their generations.")
-
-FINISHED = {"completed", "failed"}
 
 
 @delta.command("enable")
@@ -57,26 +54,12 @@ def close_period(period_id: str) -> None:
     console.print(f"Accounting period {period_id} is closed for invoicing.")
 
 
-def watch(
-    fetch: Callable[[], dict[str, Any]],
-    progress: Progress,
-    *,
-    interval: float = 0.5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """Poll a generation until it finishes, moving a progress bar over its receivers."""
-    task = progress.add_task("starting", total=None)
-    while True:
-        run = fetch()
-        progress.update(
-            task,
-            total=run["receivers_total"] or None,
-            completed=run["receivers_done"],
-            description=f"{run['run_id']}: {run['lines_written']} line(s)",
-        )
-        if run["status"] in FINISHED:
-            return run
-        sleep(interval)
+def _receivers(run: dict[str, Any]) -> tuple[int | None, int, str]:
+    return (
+        run["receivers_total"] or None,
+        run["receivers_done"],
+        f"{run['run_id']}: {run['lines_written']} line(s)",
+    )
 
 
 @pre_invoices.command("run")
@@ -103,7 +86,9 @@ def run(
             console=console,
         )
         with progress:
-            done = watch(lambda: client.get(f"/v1/pre-invoice-runs/{run_id}"), progress)
+            done = watch(
+                lambda: client.get(f"/v1/pre-invoice-runs/{run_id}"), progress, shown=_receivers
+            )
     console.print(
         f"{run_id} {done['status']}: {done['pre_invoices_created']} pre-invoice(s), "
         f"{done['lines_written']} line(s), {done['receivers_done']}/{done['receivers_total']} "
