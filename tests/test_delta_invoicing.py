@@ -394,3 +394,30 @@ async def test_a_page_that_loses_a_line_to_another_writer_writes_nothing(
             page_size=10,
         )
     assert done.lines_written == 1
+
+
+async def test_a_cancellation_credits_every_month_after_it_in_full(
+    api: httpx.AsyncClient, temporal: Client, engine: Engine
+) -> None:
+    w = await delta_world(api, months=months(JAN, 3))
+    sub = await subscription(api, temporal, w, "S1", starts="2026-01-01T00:00:00Z", quantity=2)
+    await generate(api, temporal, w, "2026-03-31")
+    cancelled = await api.post(
+        f"/v1/subscriptions/{sub['id']}/cancel", json={"effective_at": "2026-02-01T00:00:00Z"}
+    )
+    assert cancelled.json()["ends_at"].startswith("2026-02-01")
+    await generate(api, temporal, w, "2026-03-31")
+    by_month = lines_by_month(await pre_invoices(api, w))
+    assert by_month[(sub["id"], "2026-01-01")] == ["62.00"]
+    assert by_month[(sub["id"], "2026-02-01")] == ["62.00", "-62.00"]
+    assert by_month[(sub["id"], "2026-03-01")] == ["62.00", "-62.00"]
+    # Pre-invoices never carry the month-end run's unique grouping key.
+    with engine.connect() as conn:
+        keyed = conn.execute(
+            text(
+                "select count(*) from invoices where issuer_id = :issuer "
+                "and type = 'pre_invoice' and grouping_key is not null"
+            ),
+            {"issuer": w.issuer},
+        ).scalar_one()
+    assert keyed == 0

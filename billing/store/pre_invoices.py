@@ -6,10 +6,16 @@ recurring subscription and month that starts on or before `as_of`, write
 pre-invoice of its receiver and accounting period (billing.delta_invoicing.period_for).
 
 Never a delta twice: each line carries its sequence within its subscription's month, and
-(subscription, month, sequence) is unique in the schema. Two generations that computed the
-same next line cannot both insert it; the loser inserts nothing and the next generation sees
-what the winner wrote. The issuer's PRE number sequence is locked first as well, which
-serialises generations of one issuer and keeps pre-invoice numbers gapless.
+(subscription, month, sequence) is the primary key. Two writers that computed the same next
+line cannot both insert it; a page that finds one of its lines taken rolls back whole and its
+activity's retry recomputes it from what is billed then. The issuer's PRE number sequence is
+locked first as well, which serialises generations of one issuer and keeps pre-invoice numbers
+gapless.
+
+Only subscriptions that can have a delta are read: changed since they were last billed
+(`financial_version`, counted by a trigger), or with a month due that their last generation
+did not see. For the others the rule writes nothing, so a generation after few changes reads
+few subscriptions.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ _ENTITY_SQL = """
     select id from legal_entities where issuer_id = :issuer and active order by id limit 1
 """
 
-# billing.delta_invoicing.period_for over a table `months(month)`: the period containing the
-# month's first day, or if that is closed the first open one after it; null when none.
-_PERIOD_FOR_SQL = """
+# billing.delta_invoicing.period_for over a table `months(month)` and the legal entity
+# `:entity`: the period containing the month's first day, or if that is closed the first open
+# one after it; null when none.
+PERIOD_FOR_SQL = """
     select m.month,
            case when c.id is null then null
                 when not c.invoicing_closed then c.id
@@ -139,7 +146,7 @@ def assign_missing_periods(conn: Connection, issuer_id: str) -> int:
                 where issuer_id = :issuer and type = 'pre_invoice'
                   and accounting_period_id is null and service_month is not null
             ),
-            assigned as ({_PERIOD_FOR_SQL})
+            assigned as ({PERIOD_FOR_SQL})
             update invoices i set accounting_period_id = a.accounting_period_id
             from assigned a
             where i.issuer_id = :issuer and i.type = 'pre_invoice'
@@ -225,13 +232,12 @@ def generate_page(
         ),
         params,
     )
-    conn.execute(text("analyze page_deltas"))
     conn.execute(
         text(
             f"""
             create temp table page_periods on commit drop as
             with months as (select distinct month from page_deltas)
-            {_PERIOD_FOR_SQL}
+            {PERIOD_FOR_SQL}
             """
         ),
         params,
@@ -256,7 +262,6 @@ def generate_page(
             """
         )
     )
-    conn.execute(text("analyze page_planned"))
     planned = conn.execute(text("select count(*) from page_planned")).scalar_one()
     _mark_billed(conn, as_of)
     if not planned:

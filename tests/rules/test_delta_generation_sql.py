@@ -1,6 +1,7 @@
-"""The set-based SQL of pre-invoice generation computes exactly the deltas of the pure rule
-(billing.delta_invoicing) on generated subscriptions and billing histories, on real
-PostgreSQL. Each example runs in a transaction that is rolled back."""
+"""The set-based SQL of pre-invoice generation against the pure rules it implements
+(billing.delta_invoicing), on real PostgreSQL: the deltas of generated subscriptions and
+billing histories, and the accounting period each month lands in. Each example runs in a
+transaction that is rolled back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
-from billing.delta_invoicing import Billed, Runtime, apply, deltas, utc_day
-from billing.store.pre_invoices import deltas_sql
+from billing.delta_invoicing import (
+    Billed,
+    PeriodFacts,
+    Runtime,
+    apply,
+    deltas,
+    month_end,
+    month_start,
+    next_month,
+    period_for,
+    utc_day,
+)
+from billing.store.pre_invoices import PERIOD_FOR_SQL, deltas_sql
 
 CURRENCIES = ["EUR", "JPY", "KWD"]
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31))
@@ -165,5 +177,74 @@ def test_the_generation_sql_computes_the_rules_deltas(
             (line.subscription_id, line.month, line.amount, line.sequence)
             for line in deltas(current, billed, as_of)
         )
+        assert from_sql == from_rule
+        transaction.rollback()
+
+
+@st.composite
+def period_layouts(draw: st.DrawFn) -> list[PeriodFacts]:
+    """Non-overlapping periods of one legal entity, one to three months long, with gaps."""
+    periods: list[PeriodFacts] = []
+    month = date(2025, draw(st.integers(1, 12)), 1)
+    for index in range(draw(st.integers(0, 8))):
+        month = add_months_to(month, draw(st.integers(0, 2)))  # a gap of 0-2 months
+        length = draw(st.integers(1, 3))
+        ends = month_end(add_months_to(month, length - 1))
+        periods.append(PeriodFacts(f"p{index}", month, ends, draw(st.booleans())))
+        month = next_month(ends)
+    return periods
+
+
+def add_months_to(month: date, months: int) -> date:
+    for _ in range(months):
+        month = next_month(month)
+    return month
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(periods=period_layouts(), months=st.lists(DAYS.map(month_start), max_size=6, unique=True))
+def test_the_period_sql_lands_each_month_where_the_rule_does(
+    engine: Engine, periods: list[PeriodFacts], months: list[date]
+) -> None:
+    suffix = uuid.uuid4().hex[:10]
+    with engine.connect() as conn, conn.begin() as transaction:
+        ids = _world(conn, suffix)
+        entity = f"le-{suffix}"
+        conn.execute(
+            text(
+                "insert into legal_entities (id, issuer_id, name, active) values (:e, :i, 'E', true)"
+            ),
+            {"e": entity, "i": ids["issuer"]},
+        )
+        for period in periods:
+            conn.execute(
+                text(
+                    "insert into accounting_periods (id, issuer_id, legal_entity_id, starts_on, "
+                    "ends_on, invoicing_closed) values (:id, :i, :e, :s, :t, :c)"
+                ),
+                {
+                    "id": f"{period.id}-{suffix}",
+                    "i": ids["issuer"],
+                    "e": entity,
+                    "s": period.starts_on,
+                    "t": period.ends_on,
+                    "c": period.invoicing_closed,
+                },
+            )
+        conn.execute(text("create temp table months (month date) on commit drop"))
+        for month in months:
+            conn.execute(text("insert into months values (:m)"), {"m": month})
+        from_sql = {
+            row.month: row.accounting_period_id
+            for row in conn.execute(text(PERIOD_FOR_SQL), {"entity": entity})
+        }
+        from_rule = {
+            month: (f"{found}-{suffix}" if (found := period_for(month, periods)) else None)
+            for month in months
+        }
         assert from_sql == from_rule
         transaction.rollback()
