@@ -168,3 +168,7 @@ def lines_by_month(invoices: list[dict]) -> dict[tuple[str, str], list[str]]:
             key = (line["subscription_id"], line["period_start"])
             found.setdefault(key, []).append((line["sequence"], line["amount"]))
     return {key: [amount for _, amount in sorted(values)] for key, values in found.items()}
+
+
+# A partner token that may run its own billing (the default one only reads and orders).
+ADMIN_OF_ITS_BILLING = {"scopes": ["read", "billing-admin"]}

@@ -18,6 +18,7 @@ from billing.contracts.pre_invoices import PreInvoiceProgress, PreInvoiceRunResu
 from billing.store.pre_invoice_runs import reserve_run
 from billing.store.pre_invoices import DeltaWrittenMeanwhile, generate_page
 from tests.delta import (
+    ADMIN_OF_ITS_BILLING,
     delta_world,
     generate,
     lines_by_month,
@@ -291,12 +292,20 @@ async def test_a_partner_sees_and_runs_only_its_own_generations_and_pre_invoices
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    issuer = bearer((await api.post(f"/v1/partners/{w.issuer}/tokens", json={})).json()["token"])
+    issuer = bearer(
+        (await api.post(f"/v1/partners/{w.issuer}/tokens", json=ADMIN_OF_ITS_BILLING)).json()[
+            "token"
+        ]
+    )
     stranger = bearer(
-        (await api.post(f"/v1/partners/{other.issuer}/tokens", json={})).json()["token"]
+        (await api.post(f"/v1/partners/{other.issuer}/tokens", json=ADMIN_OF_ITS_BILLING)).json()[
+            "token"
+        ]
     )
     receiver = bearer(
-        (await api.post(f"/v1/partners/{w.customer}/tokens", json={})).json()["token"]
+        (await api.post(f"/v1/partners/{w.customer}/tokens", json=ADMIN_OF_ITS_BILLING)).json()[
+            "token"
+        ]
     )
 
     assert (await api.get(f"/v1/pre-invoice-runs/{run_id}", headers=issuer)).status_code == 200

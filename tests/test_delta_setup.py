@@ -7,7 +7,7 @@ from datetime import date
 
 import httpx
 
-from tests.delta import delta_world, put_period
+from tests.delta import ADMIN_OF_ITS_BILLING, delta_world, put_period
 from tests.world import partner_body, put
 
 
@@ -106,7 +106,9 @@ async def test_a_partner_sees_only_its_own_legal_entities_periods_and_switch(
 ) -> None:
     mine = await delta_world(api, months=[date(2026, 1, 1)])
     other = await delta_world(api, months=[date(2026, 1, 1)])
-    token = (await api.post(f"/v1/partners/{mine.issuer}/tokens", json={})).json()["token"]
+    token = (
+        await api.post(f"/v1/partners/{mine.issuer}/tokens", json=ADMIN_OF_ITS_BILLING)
+    ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
 
     own = await api.get(f"/v1/legal-entities/{mine.entity}", headers=headers)

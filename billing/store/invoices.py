@@ -19,6 +19,7 @@ from billing.schema import (
     summary_invoice_lines,
 )
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.summary_invoices import summary_marker
 
 
@@ -31,11 +32,7 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
 
 def _visible(query: Any, visible_to: str | None) -> Any:
     """A partner sees the invoices it issued (outgoing) or received (incoming)."""
-    if visible_to is None:
-        return query
-    return query.where(
-        (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-    )
+    return seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
 
 
 def get_invoice(conn: Connection, invoice_id: str, *, visible_to: str | None = None) -> Invoice:

@@ -1,7 +1,7 @@
 """delta invoicing: licences, legal entities, accounting periods, pre-invoices and their runs
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006 (the partner-access revision, merged before this one)
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

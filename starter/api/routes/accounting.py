@@ -13,7 +13,7 @@ from billing.contracts.accounting import (
 )
 from billing.contracts.common import Identifier, Page
 from billing.store import accounting_periods, legal_entities
-from starter.api.auth import Principal, authenticate
+from starter.api.auth import Principal, can_read, can_run_billing
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["delta invoicing"])
 async def put_legal_entity(
     entity_id: Identifier,
     body: LegalEntityIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> LegalEntity:
     return await ctx.transaction(
@@ -34,7 +34,7 @@ async def put_legal_entity(
 @router.get("/legal-entities/{entity_id}", response_model=LegalEntity)
 async def get_legal_entity(
     entity_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> LegalEntity:
     return await ctx.transaction(
@@ -46,7 +46,7 @@ async def get_legal_entity(
 async def put_accounting_period(
     period_id: Identifier,
     body: AccountingPeriodIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> AccountingPeriod:
     """Create or replace a period (`ends_on` inclusive). Periods of one legal entity never
@@ -60,7 +60,7 @@ async def put_accounting_period(
 @router.get("/accounting-periods/{period_id}", response_model=AccountingPeriod)
 async def get_accounting_period(
     period_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> AccountingPeriod:
     return await ctx.transaction(
@@ -71,7 +71,7 @@ async def get_accounting_period(
 @router.get("/accounting-periods", response_model=Page[AccountingPeriod])
 async def list_accounting_periods(
     issuer_id: str | None = None,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[AccountingPeriod]:
     """Every period of the issuer (a partner's token: its own), by legal entity and start."""

@@ -9,7 +9,7 @@ from billing.contracts.accounting import DeltaInvoicing, LicenceToken
 from billing.contracts.common import Strict
 from billing.errors import NotFound
 from billing.store import delta_enablement, licences
-from starter.api.auth import Principal, authenticate, require_admin
+from starter.api.auth import Principal, can_run_billing, require_admin
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
@@ -60,7 +60,7 @@ async def revoke_licence(
 async def enable_delta_invoicing(
     partner_id: str,
     body: EnableDeltaInvoicing | None = None,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> DeltaInvoicing:
     """Switch delta invoicing on, for good. Checks, in this order: the DELTA_INVOICING licence
@@ -73,7 +73,7 @@ async def enable_delta_invoicing(
 @router.delete("/partners/{partner_id}/delta-invoicing", response_model=DeltaInvoicing)
 async def disable_delta_invoicing(
     partner_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> DeltaInvoicing:
     """Always refused (409): once enabled, delta invoicing cannot be disabled."""

@@ -13,7 +13,7 @@ from billing.store.invoices import get_invoice
 from billing.temporal.billing_runs import temporal_status
 from billing.temporal.pre_invoice_runs import start_pre_invoice_run
 from billing.vocabulary import RunStatus
-from starter.api.auth import Principal, authenticate
+from starter.api.auth import Principal, can_read, can_run_billing
 from starter.api.context import AppContext, get_context
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["delta invoicing"])
 @router.post("/pre-invoice-runs", status_code=202, response_model=PreInvoiceRunAccepted)
 async def create_pre_invoice_run(
     body: PreInvoiceRunIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> PreInvoiceRunAccepted:
     """Generate pre-invoices: per recurring subscription and month that starts on or before
@@ -41,7 +41,7 @@ async def create_pre_invoice_run(
 @router.get("/pre-invoice-runs/{run_id}", response_model=PreInvoiceRun)
 async def get_pre_invoice_run(
     run_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> PreInvoiceRun:
     run = await ctx.transaction(pre_invoice_runs.get_run, run_id, visible_to=principal.visible_to)
@@ -57,7 +57,7 @@ async def get_pre_invoice_run(
 @router.post("/invoices/{invoice_id}/finalize", response_model=Invoice)
 async def finalize_pre_invoice(
     invoice_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> Invoice:
     """An open pre-invoice becomes `final`; finalizing it again changes nothing. Only its
