@@ -48,6 +48,19 @@ PRE_INVOICES_SCHEDULE = "billing-pre-invoices-month-end"
 CATCHUP = timedelta(days=1)
 
 
+def first_of_month_at(*, minute: int) -> ScheduleSpec:
+    return ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                day_of_month=[ScheduleRange(1)],
+                hour=[ScheduleRange(0)],
+                minute=[ScheduleRange(minute)],
+                comment=f"00:{minute:02d} UTC on the 1st",
+            )
+        ]
+    )
+
+
 def month_end_schedule(task_queue: str) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
@@ -57,16 +70,7 @@ def month_end_schedule(task_queue: str) -> Schedule:
             task_queue=task_queue,
             static_summary="Month-end billing: one run per issuer for the month that ended",
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(1)],
-                    hour=[ScheduleRange(0)],
-                    minute=[ScheduleRange(30)],
-                    comment="00:30 UTC on the 1st",
-                )
-            ]
-        ),
+        spec=first_of_month_at(minute=30),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
     )
 
@@ -114,16 +118,7 @@ def pre_invoices_month_end_schedule(task_queue: str) -> Schedule:
             task_queue=task_queue,
             static_summary="Pre-invoice generation for every issuer with delta invoicing",
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(1)],
-                    hour=[ScheduleRange(0)],
-                    minute=[ScheduleRange(45)],
-                    comment="00:45 UTC on the 1st",
-                )
-            ]
-        ),
+        spec=first_of_month_at(minute=45),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
     )
 
