@@ -92,11 +92,12 @@ def generate(engine: Engine, subscriptions: int) -> None:
             """,
             """
             insert into subscriptions (issuer_id, customer_id, offer_id, order_number, item_id,
-                                       quantity, starts_at, expires_at, perpetual, unit_price)
+                                       quantity, starts_at, expires_at, perpetual, unit_price,
+                                       billed_by_delta)
             select :issuer, 'dc' || lpad((1 + (g - 1) / :per)::text, 7, '0'), 'bench-e5',
                    'DO' || g, '1', 1 + g % 5,
                    timestamptz '2026-01-01 00:00+00' + make_interval(days => g % 28),
-                   timestamptz '2027-01-01 00:00+00', false, 30.00
+                   timestamptz '2027-01-01 00:00+00', false, 30.00, true
             from generate_series(1, :subs) g
             """,
         ):

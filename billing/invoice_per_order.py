@@ -178,6 +178,8 @@ class SubscriptionToWrite:
     grouping: GroupingFields
     # The price it was sold at: a later price-list change re-bills no month.
     unit_price: Decimal
+    # Billed per month by pre-invoice generation, never by an order line or a renewal.
+    billed_by_delta: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,14 +195,11 @@ def order_writes(
     With delta invoicing a recurring item gets its subscription but no line: pre-invoice
     generation bills it per month, and a line here would bill it twice."""
     billed = plan.per_order + plan.monthly
-    charged = [
-        line
-        for line in billed
-        if not (
-            order.issuer_delta_invoicing
-            and terms[line.item_id].billing_type is BillingType.recurring
-        )
-    ]
+
+    def by_delta(item_id: str) -> bool:
+        return order.issuer_delta_invoicing and terms[item_id].billing_type is BillingType.recurring
+
+    charged = [line for line in billed if not by_delta(line.item_id)]
     return OrderWrites(
         lines=[
             LineToWrite(
@@ -230,6 +229,7 @@ def order_writes(
                 perpetual=terms[line.item_id].perpetual,
                 grouping=terms[line.item_id].grouping,
                 unit_price=line.unit_price,
+                billed_by_delta=by_delta(line.item_id),
             )
             for line in billed
         ],

@@ -555,6 +555,19 @@ Index("ix_accounting_periods_issuer_id", accounting_periods.c.issuer_id)
 # A subscription's own monthly unit price (null: the offer's), and when it was cancelled.
 subscriptions.append_column(Column("unit_price", UnitPrice, nullable=True))
 subscriptions.append_column(Column("cancelled_at", DateTime(timezone=True), nullable=True))
+# Billed per month by pre-invoice generation: a recurring subscription its issuer sold with
+# delta invoicing on. Subscriptions sold before stay with their order lines and renewals, so
+# switching delta invoicing on bills nothing a second time.
+subscriptions.append_column(
+    Column("billed_by_delta", Boolean, nullable=False, server_default=text("false"))
+)
+# Generations page through the receivers of an issuer's delta-billed subscriptions.
+Index(
+    "ix_subscriptions_delta_receivers",
+    subscriptions.c.issuer_id,
+    subscriptions.c.customer_id,
+    postgresql_where=text("billed_by_delta"),
+)
 # What lets a generation skip subscriptions that cannot have a delta: a trigger (migration
 # 0005) counts every change of quantity, unit price, start or end in `financial_version`; a
 # generation records the version and as-of day it billed. Unchanged since, and no month newer

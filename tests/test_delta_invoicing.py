@@ -430,3 +430,22 @@ async def test_a_cancellation_credits_every_month_after_it_in_full(
             {"issuer": w.issuer},
         ).scalar_one()
     assert keyed == 0
+
+
+async def test_subscriptions_sold_before_delta_invoicing_keep_their_order_billing(
+    api: httpx.AsyncClient, temporal: Client
+) -> None:
+    w = await delta_world(api, months=[JAN], enable=False)
+    before = await subscription(api, temporal, w, "OLD", starts="2026-01-01T00:00:00Z")
+    billed_by_order = (await api.get("/v1/billings", params={"issuer_id": w.issuer})).json()
+    assert [line["subscription_id"] for line in billed_by_order["items"]] == [before["id"]]
+    enabled = await api.post(f"/v1/partners/{w.issuer}/delta-invoicing", json={})
+    assert enabled.status_code == 200
+    after = await subscription(api, temporal, w, "NEW", starts="2026-01-01T00:00:00Z")
+
+    _, result, _ = await generate(api, temporal, w, "2026-01-31")
+    # Only the one sold with delta invoicing on: the other was billed by its order already.
+    assert result.lines_written == 1
+    assert list(lines_by_month(await pre_invoices(api, w))) == [(after["id"], "2026-01-01")]
+    old_price = await api.patch(f"/v1/subscriptions/{before['id']}", json={"unit_price": "1.00"})
+    assert old_price.status_code == 409 and "upgrade order" in old_price.json()["detail"]

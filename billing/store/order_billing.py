@@ -220,6 +220,7 @@ def write_subscriptions(
                     "expires_at": subscription.expires_at,
                     "perpetual": subscription.perpetual,
                     "unit_price": subscription.unit_price,
+                    "billed_by_delta": subscription.billed_by_delta,
                     **_grouping_columns(subscription.grouping),
                 }
                 for subscription in planned

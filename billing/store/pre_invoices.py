@@ -57,8 +57,8 @@ PERIOD_FOR_SQL = """
 
 def deltas_sql(subscriptions_where: str) -> str:
     """SELECT of (subscription_id, month, amount, seq): the delta lines to write for the
-    recurring subscriptions of `:issuer` matching `subscriptions_where` (over `s`), as of
-    `:as_of`. The one SQL form of billing.delta_invoicing.deltas."""
+    subscriptions of `:issuer` billed by delta invoicing that match `subscriptions_where` (over
+    `s`), as of `:as_of`. The one SQL form of billing.delta_invoicing.deltas."""
     return f"""
         with subs as (
             select s.id, s.quantity, coalesce(s.unit_price, o.unit_price) as unit_price,
@@ -66,7 +66,7 @@ def deltas_sql(subscriptions_where: str) -> str:
                    (s.starts_at at time zone 'UTC')::date as starts_on,
                    (s.expires_at at time zone 'UTC')::date as ends_on
             from subscriptions s join offers o on o.id = s.offer_id
-            where s.issuer_id = :issuer and o.billing_type = 'recurring'
+            where s.issuer_id = :issuer and s.billed_by_delta
               and ({subscriptions_where})
         ),
         months as (
@@ -123,9 +123,8 @@ def receivers_total(conn: Connection, issuer_id: str) -> int:
     return int(
         conn.execute(
             text(
-                "select count(distinct s.customer_id) from subscriptions s "
-                "join offers o on o.id = s.offer_id "
-                "where s.issuer_id = :issuer and o.billing_type = 'recurring'"
+                "select count(distinct customer_id) from subscriptions "
+                "where issuer_id = :issuer and billed_by_delta"
             ),
             {"issuer": issuer_id},
         ).scalar_one()
@@ -192,10 +191,9 @@ def generate_page(
     receivers = list(
         conn.execute(
             text(
-                "select distinct s.customer_id from subscriptions s "
-                "join offers o on o.id = s.offer_id "
-                "where s.issuer_id = :issuer and o.billing_type = 'recurring' "
-                "and s.customer_id > :cursor order by s.customer_id limit :limit"
+                "select distinct customer_id from subscriptions "
+                "where issuer_id = :issuer and billed_by_delta "
+                "and customer_id > :cursor order by customer_id limit :limit"
             ),
             {"issuer": issuer_id, "cursor": cursor or "", "limit": page_size},
         ).scalars()
@@ -211,8 +209,8 @@ def generate_page(
             """
             create temp table page_subscriptions on commit drop as
             select s.id, s.financial_version
-            from subscriptions s join offers o on o.id = s.offer_id
-            where s.issuer_id = :issuer and o.billing_type = 'recurring'
+            from subscriptions s
+            where s.issuer_id = :issuer and s.billed_by_delta
               and s.customer_id = any(cast(:receivers as text[]))
               and (s.billed_as_of is null
                    or s.billed_version is distinct from s.financial_version

@@ -180,11 +180,10 @@ def _locked(conn: Connection, sub_id: Any, subscription_id: str) -> Any:
             subscriptions.c.cancelled_at,
             offers.c.billing_type,
             offers.c.unit_price.label("offer_price"),
-            partners.c.delta_invoicing_enabled_at,
+            subscriptions.c.billed_by_delta,
             customers.c.renewal_order_days,
         )
         .join(offers, offers.c.id == subscriptions.c.offer_id)
-        .join(partners, partners.c.id == subscriptions.c.issuer_id)
         .join(customers, customers.c.id == subscriptions.c.customer_id)
         .where(subscriptions.c.id == sub_id)
         .with_for_update(of=subscriptions)
@@ -195,8 +194,5 @@ def _locked(conn: Connection, sub_id: Any, subscription_id: str) -> Any:
 
 
 def _billed_by_delta(row: Any) -> bool:
-    """Pre-invoice generation bills the recurring subscriptions of delta-invoicing issuers."""
-    return (
-        row.delta_invoicing_enabled_at is not None
-        and BillingType(row.billing_type) is BillingType.recurring
-    )
+    """Pre-invoice generation bills the recurring subscriptions sold with delta invoicing on."""
+    return bool(row.billed_by_delta)

@@ -110,6 +110,17 @@ def upgrade() -> None:
     )
     op.add_column(
         "subscriptions",
+        sa.Column("billed_by_delta", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    op.create_index(
+        "ix_subscriptions_delta_receivers",
+        "subscriptions",
+        ["issuer_id", "customer_id"],
+        unique=False,
+        postgresql_where=sa.text("billed_by_delta"),
+    )
+    op.add_column(
+        "subscriptions",
         sa.Column("financial_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
     )
     op.add_column("subscriptions", sa.Column("billed_version", sa.Integer(), nullable=True))
@@ -234,9 +245,16 @@ def downgrade() -> None:
     for column in ("finalized_at", "service_month", "pre_invoice_run_id", "accounting_period_id"):
         op.drop_column("invoices", column)
     op.drop_table("pre_invoice_runs")
+    op.drop_index("ix_subscriptions_delta_receivers", table_name="subscriptions")
     op.execute("drop trigger subscriptions_financial_change on subscriptions")
     op.execute("drop function subscriptions_count_financial_change()")
-    for column in ("billed_as_of", "billed_version", "financial_version", "cancelled_at"):
+    for column in (
+        "billed_as_of",
+        "billed_version",
+        "financial_version",
+        "billed_by_delta",
+        "cancelled_at",
+    ):
         op.drop_column("subscriptions", column)
     op.drop_column("subscriptions", "unit_price")
     op.drop_index("ix_accounting_periods_issuer_id", table_name="accounting_periods")

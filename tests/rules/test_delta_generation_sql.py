@@ -130,8 +130,10 @@ def test_the_generation_sql_computes_the_rules_deltas(
             sub_id = conn.execute(
                 text(
                     "insert into subscriptions (issuer_id, customer_id, offer_id, order_number, "
-                    "item_id, quantity, starts_at, expires_at, perpetual, unit_price) values "
-                    "(:issuer, :receiver, :offer, :n, '1', :q, :s, :e, false, :p) returning id"
+                    "item_id, quantity, starts_at, expires_at, perpetual, unit_price, "
+                    "billed_by_delta) values "
+                    "(:issuer, :receiver, :offer, :n, '1', :q, :s, :e, false, :p, true) "
+                    "returning id"
                 ),
                 {
                     **ids,
