@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from activities.billing_runs import BillingRunActivities
 from activities.order_recovery import OrderRecoveryActivities
 from activities.orders import OrderActivities
+from activities.pre_invoices import PreInvoiceActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
 from activities.webhooks import WebhookActivities
@@ -40,6 +41,7 @@ from workflows.billing_runs import (
 )
 from workflows.order import OrderWorkflow
 from workflows.order_recovery import OrderRecoveryWorkflow
+from workflows.pre_invoices import MonthEndPreInvoicesWorkflow, PreInvoiceRunWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
@@ -53,6 +55,8 @@ WORKFLOWS = [
     ConsolidationWorkflow,
     MonthEndWorkflow,
     DailyConsolidationWorkflow,
+    PreInvoiceRunWorkflow,
+    MonthEndPreInvoicesWorkflow,
     WebhookDeliveryWorkflow,
 ]
 
@@ -73,6 +77,7 @@ def build_worker(
     runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
+    pre_invoices = PreInvoiceActivities(engine)
     webhooks = WebhookActivities(engine)
     return Worker(
         client,
@@ -94,6 +99,11 @@ def build_worker(
             tax.calculate_tax,
             tax.complete_tax_sync,
             tax.fail_tax_sync,
+            pre_invoices.start_pre_invoice_run,
+            pre_invoices.generate_pre_invoice_pages,
+            pre_invoices.finish_pre_invoice_run,
+            pre_invoices.delta_issuers,
+            pre_invoices.reserve_pre_invoice_run,
             webhooks.deliver_webhook,
             webhooks.give_up_webhook,
         ],

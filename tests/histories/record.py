@@ -58,6 +58,7 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 def scenarios() -> dict[str, Scenario]:
     from tests.histories import (
+        delta_scenarios,
         order_scenarios,
         recurring_scenarios,
         summary_scenarios,
@@ -68,6 +69,7 @@ def scenarios() -> dict[str, Scenario]:
         **order_scenarios.SCENARIOS,
         **summary_scenarios.SCENARIOS,
         **recurring_scenarios.SCENARIOS,
+        **delta_scenarios.SCENARIOS,
         **webhook_scenarios.SCENARIOS,
     }
 
