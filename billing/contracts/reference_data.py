@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from billing.contracts.accounting import DeltaInvoicing
 from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
 from billing.vocabulary import (
     BillingType,
@@ -62,10 +63,23 @@ class PartnerIn(Strict):
         default=30, ge=1, le=366, description="N: renewal orders are made N days before the end."
     )
     overdue_days: int = Field(default=30, ge=1, le=366)
+    # Read-only, accepted so that a GET body can be PUT back; a PUT never changes them
+    # (licences: PUT /v1/partners/{id}/licences/{token}; delta invoicing: POST .../delta-invoicing).
+    licences: list[str] | None = Field(default=None, description="Read-only; ignored on PUT.")
+    delta_invoicing: DeltaInvoicing | None = Field(
+        default=None, description="Read-only; ignored on PUT."
+    )
 
 
 class Partner(PartnerIn):
     id: str
+    licences: list[str] | None = Field(
+        default=[], description="Licence tokens an administrator granted (DELTA_INVOICING)."
+    )
+    delta_invoicing: DeltaInvoicing | None = Field(
+        default=DeltaInvoicing(),
+        description="Switched on with POST /v1/partners/{id}/delta-invoicing; never off again.",
+    )
 
 
 class VendorIn(Strict):

@@ -36,6 +36,7 @@ from billing.schema import (
     vendors,
 )
 from billing.store.invoice_numbers import next_invoice_number
+from billing.store.webhooks import record_event
 from billing.vocabulary import (
     BillingType,
     InvoiceFrequency,
@@ -46,6 +47,7 @@ from billing.vocabulary import (
     OrderType,
     ProvisioningState,
 )
+from billing.webhook_events import WebhookEventType
 
 
 def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
@@ -57,15 +59,16 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
     )
     writes = order_writes(order, plan, {terms.item_id: terms for _, terms in items})
     invoice_id, invoice_number = write_per_order_invoice(conn, order, plan)
-    if writes.lines:
+    if writes.subscriptions:
         subscription_ids = write_subscriptions(conn, order, writes.subscriptions)
-        write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
+        if writes.lines:
+            write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
         record_invoice_frequencies(conn, order_number, plan)
     complete_order(conn, order_number)
     if invoice_id is not None and invoice_number is None:
         # Numbered last: the number locks the issuer's sequence until commit, and every other
         # order of the issuer waits for that lock, so it is held for one statement, not six.
-        invoice_number = number_per_order_invoice(conn, order, invoice_id)
+        invoice_number = number_per_order_invoice(conn, order, plan, invoice_id)
     return OrderBillingResult(
         invoice_id=str(invoice_id) if invoice_id else None,
         invoice_number=invoice_number,
@@ -85,6 +88,7 @@ def read_order(conn: Connection, order_number: str) -> OrderFacts:
             orders.c.resold,
             orders.c.aligns_end_date,
             partners.c.invoice_per_order,
+            partners.c.delta_invoicing_enabled_at,
         )
         .join(partners, partners.c.id == orders.c.issuer_id)
         .where(orders.c.order_number == order_number)
@@ -98,6 +102,7 @@ def read_order(conn: Connection, order_number: str) -> OrderFacts:
         resold=row.resold,
         aligns_end_date=row.aligns_end_date,
         issuer_invoice_per_order=row.invoice_per_order,
+        issuer_delta_invoicing=row.delta_invoicing_enabled_at is not None,
     )
 
 
@@ -146,6 +151,7 @@ def read_items(conn: Connection, order_number: str) -> list[tuple[ItemFacts, Ite
                 provisioned_at=row["provisioned_at"],
                 perpetual=row["perpetual"],
                 term_months=row["term_months"],
+                billing_type=BillingType(row["billing_type"]),
                 grouping=GroupingFields(
                     invoice_group_number=row["invoice_group_number"],
                     bill_to_contact=row["bill_to_contact"],
@@ -194,9 +200,26 @@ def write_per_order_invoice(
     return invoice_id, None
 
 
-def number_per_order_invoice(conn: Connection, order: OrderFacts, invoice_id: UUID) -> str:
+def number_per_order_invoice(
+    conn: Connection, order: OrderFacts, plan: OrderBillingPlan, invoice_id: UUID
+) -> str:
+    """Give the new per-order invoice its number, and tell the issuer's webhooks."""
     number = next_invoice_number(conn, order.issuer_id, INVOICE_SERIES)
     conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(number=number))
+    record_event(
+        conn,
+        order.issuer_id,
+        WebhookEventType.order_invoiced,
+        order.order_number,
+        {
+            "order_number": order.order_number,
+            "invoice_id": str(invoice_id),
+            "invoice_number": number,
+            "customer_id": order.customer_id,
+            "currency": plan.invoice_currency,
+            "total": str(plan.invoice_subtotal),
+        },
+    )
     return number
 
 
@@ -226,6 +249,8 @@ def write_subscriptions(
                     "starts_at": subscription.starts_at,
                     "expires_at": subscription.expires_at,
                     "perpetual": subscription.perpetual,
+                    "unit_price": subscription.unit_price,
+                    "billed_by_delta": subscription.billed_by_delta,
                     **_grouping_columns(subscription.grouping),
                 }
                 for subscription in planned

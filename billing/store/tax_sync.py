@@ -26,6 +26,7 @@ from billing.schema import (
 )
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import get_summary_invoice
+from billing.store.webhooks import record_event
 from billing.tax.provider import TaxDocument, TaxLine
 from billing.tax_invoice_pdf import (
     PdfLine,
@@ -34,6 +35,7 @@ from billing.tax_invoice_pdf import (
     render_tax_invoice,
 )
 from billing.vocabulary import SummaryInvoiceState
+from billing.webhook_events import WebhookEventType
 
 State = SummaryInvoiceState
 
@@ -163,16 +165,29 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
         .where(summary_invoices.c.invoice_id == sid)
         .values(reference_code=outcome.reference_code)
     )
-    pdf = render_tax_invoice(tax_invoice_view(conn, summary_invoice_id))
+    view = tax_invoice_view(conn, summary_invoice_id)
     conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == sid)
         .values(
             state=State.tax_completed.value,
-            pdf=pdf,
+            pdf=render_tax_invoice(view),
             tax_failure_reason=None,
             state_changed_at=func.now(),
         )
+    )
+    record_event(
+        conn,
+        view.issuer_id,
+        WebhookEventType.summary_invoice_tax_completed,
+        summary_invoice_id,
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": view.invoice_code,
+            "receiver_id": view.receiver_id,
+            "reference_code": outcome.reference_code,
+            "taxes": {t.currency: str(t.tax) for t in outcome.taxes},
+        },
     )
 
 
@@ -181,12 +196,32 @@ def fail_tax_sync(conn: Connection, summary_invoice_id: str, reason: str) -> Non
     state = _lock_state(conn, summary_invoice_id)
     if state is State.tax_completed:
         return
-    conn.execute(
+    failed = conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
         .values(
             state=State.tax_failed.value, tax_failure_reason=reason, state_changed_at=func.now()
         )
+        .returning(summary_invoices.c.tax_attempts)
+    ).scalar_one()
+    head = conn.execute(
+        select(invoices.c.issuer_id, invoices.c.receiver_id, invoices.c.number).where(
+            invoices.c.id == parse_uuid(summary_invoice_id, "summary invoice")
+        )
+    ).one()
+    # One event per failed sync attempt: a retry that fails again is news again.
+    record_event(
+        conn,
+        head.issuer_id,
+        WebhookEventType.summary_invoice_tax_failed,
+        f"{summary_invoice_id}:{failed}",
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": head.number,
+            "receiver_id": head.receiver_id,
+            "reason": reason,
+            "attempt": failed,
+        },
     )
 
 

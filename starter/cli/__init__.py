@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from starter.cli import orders, recurring, reports, runs, summaries, system, tokens
+from starter.cli import delta, orders, recurring, reports, runs, summaries, system, tokens
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(orders.app, name="orders")
@@ -18,6 +18,9 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(recurring.app, name="recurring")
 app.add_typer(summaries.app, name="summaries")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(delta.delta, name="delta")
+app.add_typer(delta.periods, name="periods")
+app.add_typer(delta.pre_invoices, name="pre-invoices")
 system.register(app)
 
 
