@@ -33,6 +33,10 @@ TINY = {
         ["--orders", "10", "--sizes", "1,2", "--in-flight", "5"],
         ["orders waiting: engine process", "(ratio", "growth x2 orders"],
     ),
+    "delta_generation": (
+        ["--subscriptions", "200", "--page-size", "10"],
+        ["ratio generation / baseline", "second generation / first"],
+    ),
     "index_plans": (
         ["--customers", "20", "--lines", "2"],
         ["index ix_billing_lines_issuer_order_key:", "index ix_billing_lines_invoice_id:"],
