@@ -177,3 +177,13 @@ def get_offer(conn: Connection, offer_id: str) -> Offer:
     if row is None:
         raise NotFound(f"No offer with id {offer_id!r}.")
     return Offer.model_validate({name: row[name] for name in Offer.model_fields})
+
+
+def partner_names(conn: Connection, partner_ids: set[str]) -> dict[str, str]:
+    """The names people read for these partners (ids not found are left out)."""
+    if not partner_ids:
+        return {}
+    rows = conn.execute(
+        select(partners.c.id, partners.c.name).where(partners.c.id.in_(sorted(partner_ids)))
+    )
+    return {row.id: row.name for row in rows}

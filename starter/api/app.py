@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
+from starter import console
 from starter.api import problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
@@ -65,6 +66,9 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.include_router(module.router, dependencies=admin_only)
     for module in (invoicing, summary_invoices):
         app.include_router(module.router, dependencies=secured)
+
+    # The web console, on the same application and the same route functions.
+    console.install(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

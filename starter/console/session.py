@@ -1,0 +1,113 @@
+"""Who is signed in to the console: the API token (a partner's or the administrator's) kept in
+an HttpOnly, SameSite=Strict cookie and checked by the API's own authentication on every
+request; the partner an administrator acts on behalf of; and the CSRF token every form sends
+back (double submit: a random cookie the page cannot read, echoed in a hidden field)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Depends, Form, Request
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from billing.store.reference_data import get_partner
+from starter.api.auth import Principal, authenticate
+from starter.api.context import AppContext, get_context
+
+SESSION_COOKIE = "billing_console_session"
+ACTING_FOR_COOKIE = "billing_console_acting_for"
+CSRF_COOKIE = "billing_console_csrf"
+PATH = "/console"
+
+
+class SignInRequired(Exception):
+    """No valid session: the console sends the browser to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A form post without the session's CSRF token (another site, or a stale page)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    principal: Principal
+    # The partner an administrator acts on behalf of; None when it acts as itself.
+    acting_for: str | None
+    acting_for_name: str | None
+    csrf: str
+
+    @property
+    def scope(self) -> Principal:
+        """What the data is filtered by: the partner's own view, also when the administrator
+        acts on its behalf."""
+        if self.acting_for is None:
+            return self.principal
+        return Principal(
+            name=f"{self.principal.name} on behalf of {self.acting_for}",
+            partner_id=self.acting_for,
+        )
+
+    @property
+    def partner_id(self) -> str | None:
+        return self.scope.partner_id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.is_admin
+
+
+def set_cookie(response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name, value, httponly=True, samesite="strict", path=PATH, secure=False, max_age=None
+    )
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's CSRF token, made on its first visit."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.new_csrf = token
+    return token
+
+
+def remember_csrf(request: Request, response: Response) -> None:
+    new = getattr(request.state, "new_csrf", None)
+    if new:
+        set_cookie(response, CSRF_COOKIE, new)
+
+
+async def principal_for(request: Request, token: str) -> Principal | None:
+    """The API's own authentication of a bearer token."""
+    try:
+        return await authenticate(
+            request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+        )
+    except HTTPException:
+        return None
+
+
+async def viewer(request: Request, ctx: AppContext = Depends(get_context)) -> Viewer:
+    token = request.cookies.get(SESSION_COOKIE)
+    principal = await principal_for(request, token) if token else None
+    if principal is None:
+        raise SignInRequired
+    acting_for = request.cookies.get(ACTING_FOR_COOKIE) if principal.is_admin else None
+    name = None
+    if acting_for:
+        try:
+            name = (await ctx.transaction(get_partner, acting_for)).name
+        except Exception:  # the partner was removed or never existed: act as oneself
+            acting_for = None
+    return Viewer(principal, acting_for or None, name, csrf_token(request))
+
+
+async def checked_form(request: Request, csrf: str = Form("")) -> None:
+    """Dependency of every form post: its CSRF field must match the browser's cookie."""
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
+        raise CsrfRejected

@@ -1,0 +1,68 @@
+"""The console's Jinja2 templates and the filters they format with: amounts per currency and
+locale through billing.money (Babel), dates and times in the reader's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from billing.money import DEFAULT_LOCALE, format_money
+from billing.vocabulary import InvoiceFrequency
+from starter.console.session import Viewer, csrf_token, remember_csrf
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+FREQUENCY_LABELS = {InvoiceFrequency.per_order: "Per Order", InvoiceFrequency.monthly: "Monthly"}
+
+
+def _money(amount: Decimal | None, currency: str | None, locale: str = DEFAULT_LOCALE) -> str:
+    if amount is None or currency is None:
+        return "—"
+    return format_money(amount, currency, locale)
+
+
+def _when(value: datetime | None, zone: str = "UTC", locale: str = DEFAULT_LOCALE) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=locale)
+
+
+def _day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
+    return "—" if value is None else format_date(value, "medium", locale=locale)
+
+
+def _frequency(value: str) -> str:
+    return FREQUENCY_LABELS.get(InvoiceFrequency(value), value)
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["when"] = _when
+templates.env.filters["day"] = _day
+templates.env.filters["frequency"] = _frequency
+
+
+def render(
+    request: Request,
+    name: str,
+    viewer: Viewer | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"viewer": viewer, "csrf": csrf_token(request), **context},
+        status_code=status_code,
+    )
+    remember_csrf(request, response)
+    return response
