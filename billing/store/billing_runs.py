@@ -86,7 +86,9 @@ def mark_failed(conn: Connection, run_id: str) -> None:
     )
 
 
-def list_runs(conn: Connection, *, issuer_id: str | None = None, limit: int = 20) -> list[BillingRun]:
+def list_runs(
+    conn: Connection, *, issuer_id: str | None = None, limit: int = 20
+) -> list[BillingRun]:
     """The most recent runs first (month-end runs of `issuer_id` only, when given)."""
     query = select(billing_runs).order_by(billing_runs.c.started_at.desc()).limit(limit)
     if issuer_id is not None:

@@ -65,6 +65,10 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
         "consolidation_include_domain_ssl": consolidation.include_domain_ssl_renewals,
         "summary_invoices": body.settings.summary_invoices,
         "country": body.country,
+        "postal_address": body.postal_address,
+        "tax_id": body.tax_id,
+        "time_zone": body.time_zone,
+        "locale": body.locale,
     }
     conn.execute(
         insert(partners)
@@ -134,6 +138,10 @@ def get_partner(conn: Connection, partner_id: str) -> Partner:
         billing_day=row["billing_day"],
         renewal_order_days=row["renewal_order_days"],
         overdue_days=row["overdue_days"],
+        postal_address=row["postal_address"],
+        tax_id=row["tax_id"],
+        time_zone=row["time_zone"],
+        locale=row["locale"],
     )
 
 

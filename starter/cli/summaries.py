@@ -50,6 +50,24 @@ def create(
     console.print(f"Summary invoices: {', '.join(codes) or 'none'}")
 
 
+@app.command()
+def preview(
+    issuer: str = typer.Option(..., help="The issuer whose outgoing invoices to consolidate."),
+    invoice_ids: list[str] = typer.Argument(..., help="Ids of the invoices to consolidate."),
+    invoice_date: str = typer.Option(..., "--date", help="Invoice date, YYYY-MM-DD."),
+) -> None:
+    """What `create` would add and skip, and why; writes nothing."""
+    body = {"issuer_id": issuer, "invoice_ids": invoice_ids, "invoice_date": invoice_date}
+    with api() as client:
+        answer = client.post("/v1/summary-invoices/preview", body)
+    console.print(
+        f"{answer['invoices_added']} invoice(s) would be added, "
+        f"{len(answer['invoices_skipped'])} skipped."
+    )
+    for skipped in answer["invoices_skipped"]:
+        console.print(f"  skipped {skipped['invoice_id']}: {skipped['detail']}")
+
+
 @app.command("list")
 def list_summaries(
     issuer: str | None = None,

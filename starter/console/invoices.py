@@ -3,6 +3,7 @@ PDF; the source invoices with their Summary Invoice column; retry of a TaxFailed
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -22,6 +23,7 @@ from starter.console.templating import render
 
 router = APIRouter()
 Side = Literal["outgoing", "incoming"]
+RETRY_WAIT_STEPS = 100  # 10 s
 SETTLED = {SummaryInvoiceState.tax_completed, SummaryInvoiceState.tax_failed}
 
 
@@ -140,23 +142,20 @@ async def show_summary_table(
     return await _page(request, who, ctx, side, "summary_table.html", summary_cursor=summary_cursor)
 
 
-@router.get("/summary-invoices/{summary_invoice_id}/pdf")
-async def show_tax_invoice_pdf(
+@router.get("/invoices/{invoice_id}/pdf")
+async def show_invoice_pdf(
     request: Request,
-    summary_invoice_id: str,
+    invoice_id: str,
     download: bool = False,
     who: Viewer = Depends(viewer),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
-    """The tax invoice PDF: previewed in the browser, or downloaded with `download=true`."""
+    """An invoice's PDF (a summary invoice's tax invoice): previewed in the browser, or saved
+    with `download=true`."""
     try:
-        response = await summary_routes.get_tax_invoice_pdf(summary_invoice_id, who.scope, ctx)
+        return await invoicing.get_invoice_pdf(invoice_id, download, who.scope, ctx)
     except BillingError as error:
         return problem_page(request, who, error, back=f"{PATH}/invoices/outgoing")
-    if download:
-        disposition = response.headers["Content-Disposition"]
-        response.headers["Content-Disposition"] = disposition.replace("inline", "attachment")
-    return response
 
 
 @router.post(
@@ -170,6 +169,13 @@ async def retry_tax_sync(
 ) -> Response:
     try:
         summary = await summary_routes.retry_summary_tax_sync(summary_invoice_id, who.scope, ctx)
+        # The workflow takes the retry in a moment; wait for it (briefly) so the page that
+        # follows shows TaxInProgress and follows it live, rather than the old TaxFailed.
+        for _ in range(RETRY_WAIT_STEPS):
+            current = await summary_routes.get_summary_invoice(summary.id, who.scope, ctx)
+            if current.state is not SummaryInvoiceState.tax_failed:
+                break
+            await asyncio.sleep(0.1)
     except BillingError as error:
         return problem_page(request, who, error, back=f"{PATH}/invoices/outgoing")
     return RedirectResponse(
