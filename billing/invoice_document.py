@@ -66,11 +66,13 @@ class InvoiceDocument(BaseModel):
 
 
 def effective_rate(subtotal: Decimal, tax: Decimal) -> Decimal:
-    """The rate the tax provider applied to an amount, to a hundredth of a percent. Providers
-    answer with tax per document and currency; every line of one currency bears that rate."""
+    """The rate the tax provider applied, to a tenth of a percent (25.5 % exists; the tax of
+    each line is rounded to cents, which moves the quotient by less than that on any real
+    invoice). Providers answer with tax per document and currency; every line of one currency
+    bears that rate."""
     if subtotal == 0:
         return Decimal(0)
-    return (tax / subtotal).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return (tax / subtotal).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def taxes_per_rate(totals: list[CurrencyTotals]) -> list[TaxPerRate]:

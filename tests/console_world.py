@@ -18,6 +18,7 @@ from tests.world import billed, partner_body, put, report, submit
 @dataclass(frozen=True)
 class ConsoleWorld:
     suffix: str
+    distributor: str
     seller: str
     customer_de: str
     customer_se: str
@@ -32,13 +33,14 @@ async def build_console_world(api: httpx.AsyncClient) -> ConsoleWorld:
     s = uuid.uuid4().hex[:8]
     w = ConsoleWorld(
         suffix=s,
+        distributor=f"cdist-{s}",
         seller=f"cseller-{s}",
         customer_de=f"ccust-de-{s}",
         customer_se=f"ccust-se-{s}",
         customer_nowhere=f"ccust-zz-{s}",
         security=f"csecurity-{s}",
     )
-    distributor = f"cdist-{s}"
+    distributor = w.distributor
     await put(api, f"/v1/partners/{distributor}", partner_body("Console Dist", "distributor", None))
     await put(
         api,

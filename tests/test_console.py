@@ -92,6 +92,17 @@ async def test_a_seller_finds_an_orders_invoice_by_its_order_number_and_sorts_by
     )
     assert await rows.evaluate_all("rs => rs.map(r => r.dataset.orderNumber)") == [first, second]
 
+    # The seller reads amounts and times its own way.
+    body = partner_body(
+        "Console Reseller Oy", "seller", cw.distributor, country="FI", locale="de_DE",
+        time_zone="Europe/Helsinki",
+        settings={"invoice_per_order": True, "summary_invoices": True},
+    )  # fmt: skip
+    await put(api, f"/v1/partners/{cw.seller}", body)
+    await page.reload()
+    await expect(rows.first).to_contain_text("2.469,00 €")
+    await expect(page.get_by_text("Times in Europe/Helsinki")).to_be_visible()
+
 
 async def test_summary_invoices_are_created_from_the_selection_and_their_pdf_downloads(
     page: Page, api: httpx.AsyncClient, temporal: Client, live_api_url: str
@@ -257,3 +268,21 @@ async def test_a_second_seller_sees_none_of_the_first_sellers_data(
     await page.goto(f"{live_api_url}/console/orders")
     await expect(page.get_by_role("heading", name="Administrator only")).to_be_visible()
     await expect(page.get_by_label("Act on behalf of partner")).to_have_count(0)
+
+
+async def test_an_administrator_starts_a_month_end_run_and_watches_it_finish(
+    page: Page, api: httpx.AsyncClient, temporal: Client, live_api_url: str
+) -> None:
+    cw = await build_console_world(api)
+    await sign_in(page, live_api_url, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Billing runs").click()
+    await page.get_by_label("Issuer id").fill(cw.seller)
+    await page.get_by_label("Month").fill("2026-10")
+    await page.get_by_role("button", name="Start month-end run").click()
+    await expect(
+        page.get_by_role("heading", name=f"Month-end run billing-run-{cw.seller}-2026-10")
+    ).to_be_visible()
+    await expect(page.get_by_test_id("run-status")).to_have_text("completed", timeout=30_000)
+    await expect(page.get_by_role("status")).to_contain_text("0 invoice(s) created")
+    await page.get_by_role("link", name="All billing runs").click()
+    await expect(page.get_by_role("link", name=f"billing-run-{cw.seller}-2026-10")).to_be_visible()

@@ -14,6 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from billing.errors import NotFound
+from billing.money import DEFAULT_LOCALE
 from billing.store.reference_data import get_partner
 from starter.api.auth import Principal, authenticate
 from starter.api.context import AppContext, get_context
@@ -39,6 +41,9 @@ class Viewer:
     acting_for: str | None
     acting_for_name: str | None
     csrf: str
+    # How the partner in view reads dates and amounts.
+    time_zone: str = "UTC"
+    locale: str = DEFAULT_LOCALE
 
     @property
     def scope(self) -> Principal:
@@ -97,13 +102,21 @@ async def viewer(request: Request, ctx: AppContext = Depends(get_context)) -> Vi
     if principal is None:
         raise SignInRequired
     acting_for = request.cookies.get(ACTING_FOR_COOKIE) if principal.is_admin else None
-    name = None
-    if acting_for:
+    in_view = acting_for or principal.partner_id
+    partner = None
+    if in_view:
         try:
-            name = (await ctx.transaction(get_partner, acting_for)).name
-        except Exception:  # the partner was removed or never existed: act as oneself
+            partner = await ctx.transaction(get_partner, in_view)
+        except NotFound:  # the partner acted for is gone: act as oneself again
             acting_for = None
-    return Viewer(principal, acting_for or None, name, csrf_token(request))
+    return Viewer(
+        principal,
+        acting_for or None,
+        partner.name if partner and acting_for else None,
+        csrf_token(request),
+        time_zone=partner.time_zone if partner else "UTC",
+        locale=partner.locale if partner else DEFAULT_LOCALE,
+    )
 
 
 async def checked_form(request: Request, csrf: str = Form("")) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.responses import Response
 
 from billing.money import DEFAULT_LOCALE, format_money
@@ -24,20 +25,30 @@ templates = Jinja2Templates(directory=HERE / "templates")
 FREQUENCY_LABELS = {InvoiceFrequency.per_order: "Per Order", InvoiceFrequency.monthly: "Monthly"}
 
 
-def _money(amount: Decimal | None, currency: str | None, locale: str = DEFAULT_LOCALE) -> str:
+def _reader(context: Any) -> tuple[str, str]:
+    """(time zone, locale) of the partner in view; UTC and the default for the administrator."""
+    viewer: Viewer | None = context.get("viewer")
+    return (viewer.time_zone, viewer.locale) if viewer else ("UTC", DEFAULT_LOCALE)
+
+
+@pass_context
+def _money(context: Any, amount: Decimal | None, currency: str | None) -> str:
     if amount is None or currency is None:
         return "—"
-    return format_money(amount, currency, locale)
+    return format_money(amount, currency, _reader(context)[1])
 
 
-def _when(value: datetime | None, zone: str = "UTC", locale: str = DEFAULT_LOCALE) -> str:
+@pass_context
+def _when(context: Any, value: datetime | None) -> str:
     if value is None:
         return "—"
+    zone, locale = _reader(context)
     return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=locale)
 
 
-def _day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
-    return "—" if value is None else format_date(value, "medium", locale=locale)
+@pass_context
+def _day(context: Any, value: date | None) -> str:
+    return "—" if value is None else format_date(value, "medium", locale=_reader(context)[1])
 
 
 def _frequency(value: str) -> str:
