@@ -24,8 +24,9 @@ from billing.settings import Settings, get_settings
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
-from starter.schedules import ensure_schedules
-from starter.temporal import connect_when_ready, register_search_attributes
+from billing.temporal.connect import connect_when_ready
+from billing.temporal.schedules import ensure_schedules
+from billing.temporal.search_attributes import register_search_attributes
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,

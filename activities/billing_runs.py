@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from temporalio import activity
 
 from billing.contracts.billing_runs import (
+    FinishRunInput,
     IssuersInput,
     PagesInput,
     PagesResult,
@@ -89,9 +90,9 @@ class BillingRunActivities:
         return self._work_through(pages, page)
 
     @activity.defn(name="finish_billing_run")
-    def finish_billing_run(self, run_id: str) -> RunResult:
+    def finish_billing_run(self, input: FinishRunInput) -> RunResult:
         with self._engine.begin() as conn:
-            return billing_runs.finish_run(conn, run_id)
+            return billing_runs.finish_run(conn, input.run_id)
 
     @activity.defn(name="issuers_to_bill")
     def issuers_to_bill(self, query: IssuersInput) -> list[str]:

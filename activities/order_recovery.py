@@ -14,8 +14,8 @@ from billing.contracts.common import Page
 from billing.contracts.order_recovery import OrderRecoveryInput, OrderRecoveryResult
 from billing.contracts.orders import Order
 from billing.store.orders import WAITING, list_orders
-from starter.order_workflows import ensure_order_workflow
-from starter.temporal import describe_or_none
+from billing.temporal.executions import describe_or_none
+from billing.temporal.order_workflows import ensure_order_workflow
 from workflows.order import workflow_id
 
 

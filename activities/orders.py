@@ -5,7 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from billing.contracts.order_workflow import OrderBillingResult
+from billing.contracts.order_workflow import (
+    BillOrderInput,
+    MarkOrderStuckInput,
+    OrderBillingResult,
+)
 from billing.store.order_billing import bill_order
 from billing.store.orders import mark_stuck
 from billing.vocabulary import Outcome
@@ -19,11 +23,11 @@ class OrderActivities:
         self._engine = engine
 
     @activity.defn(name="bill_order")
-    def bill_order(self, order_number: str) -> OrderBillingResult:
+    def bill_order(self, input: BillOrderInput) -> OrderBillingResult:
         with self._engine.begin() as conn:
-            return bill_order(conn, order_number)
+            return bill_order(conn, input.order_number)
 
     @activity.defn(name="mark_order_stuck")
-    def mark_order_stuck(self, order_number: str) -> dict[str, Outcome]:
+    def mark_order_stuck(self, input: MarkOrderStuckInput) -> dict[str, Outcome]:
         with self._engine.begin() as conn:
-            return mark_stuck(conn, order_number)
+            return mark_stuck(conn, input.order_number)

@@ -9,11 +9,16 @@ from sqlalchemy import Engine, select
 from temporalio import activity
 from temporalio.client import Client
 
-from billing.contracts.summary_workflow import ConsolidationResult, TaxSyncInput, TaxSyncStart
+from billing.contracts.summary_workflow import (
+    ConsolidateRequestInput,
+    ConsolidationResult,
+    TaxSyncInput,
+    TaxSyncStart,
+)
 from billing.schema import invoices, summary_invoices
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import consolidate
-from starter.summary_workflows import start_tax_sync
+from billing.temporal.tax_syncs import start_tax_sync
 
 START_CONCURRENCY = 32
 
@@ -24,9 +29,9 @@ class SummaryActivities:
         self._client = client
 
     @activity.defn(name="consolidate_summary_request")
-    def consolidate_summary_request(self, request_id: str) -> ConsolidationResult:
+    def consolidate_summary_request(self, input: ConsolidateRequestInput) -> ConsolidationResult:
         with self._engine.begin() as conn:
-            return consolidate(conn, request_id)
+            return consolidate(conn, input.request_id)
 
     def _summaries(self, request_id: str) -> list[tuple[str, str, str]]:
         with self._engine.connect() as conn:

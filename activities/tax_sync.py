@@ -7,7 +7,17 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from billing.contracts.summary_workflow import CurrencyTax, TaxOutcome, TaxSyncBegun
+from billing.contracts.summary_workflow import (
+    PERMANENT_TAX_ERROR,
+    TRANSIENT_TAX_ERROR,
+    BeginTaxSyncInput,
+    CalculateTaxInput,
+    CompleteTaxSyncInput,
+    CurrencyTax,
+    FailTaxSyncInput,
+    TaxOutcome,
+    TaxSyncBegun,
+)
 from billing.store import tax_sync
 from billing.tax.provider import PermanentTaxError, TaxProvider, TransientTaxError
 
@@ -18,22 +28,22 @@ class TaxSyncActivities:
         self._provider = provider
 
     @activity.defn(name="begin_tax_sync")
-    def begin_tax_sync(self, summary_invoice_id: str) -> TaxSyncBegun:
+    def begin_tax_sync(self, input: BeginTaxSyncInput) -> TaxSyncBegun:
         with self._engine.begin() as conn:
-            return tax_sync.begin_tax_sync(conn, summary_invoice_id)
+            return tax_sync.begin_tax_sync(conn, input.summary_invoice_id)
 
     @activity.defn(name="calculate_tax")
-    def calculate_tax(self, summary_invoice_id: str) -> TaxOutcome:
+    def calculate_tax(self, input: CalculateTaxInput) -> TaxOutcome:
         with self._engine.connect() as conn:
-            document = tax_sync.tax_document(conn, summary_invoice_id)
+            document = tax_sync.tax_document(conn, input.summary_invoice_id)
         try:
             result = self._provider.create_or_adjust(document)
         except PermanentTaxError as error:
             raise ApplicationError(
-                str(error), type="PermanentTaxError", non_retryable=True
+                str(error), type=PERMANENT_TAX_ERROR, non_retryable=True
             ) from None
         except TransientTaxError as error:
-            raise ApplicationError(str(error), type="TransientTaxError") from None
+            raise ApplicationError(str(error), type=TRANSIENT_TAX_ERROR) from None
         return TaxOutcome(
             provider=self._provider.name,
             document_code=result.document_code,
@@ -45,11 +55,11 @@ class TaxSyncActivities:
         )
 
     @activity.defn(name="complete_tax_sync")
-    def complete_tax_sync(self, summary_invoice_id: str, outcome: TaxOutcome) -> None:
+    def complete_tax_sync(self, input: CompleteTaxSyncInput) -> None:
         with self._engine.begin() as conn:
-            tax_sync.complete_tax_sync(conn, summary_invoice_id, outcome)
+            tax_sync.complete_tax_sync(conn, input.summary_invoice_id, input.outcome)
 
     @activity.defn(name="fail_tax_sync")
-    def fail_tax_sync(self, summary_invoice_id: str, reason: str) -> None:
+    def fail_tax_sync(self, input: FailTaxSyncInput) -> None:
         with self._engine.begin() as conn:
-            tax_sync.fail_tax_sync(conn, summary_invoice_id, reason)
+            tax_sync.fail_tax_sync(conn, input.summary_invoice_id, input.reason)

@@ -22,7 +22,7 @@ class BareOrderWorkflow:
     async def run(self, order: str, items: int) -> str:
         await workflow.wait_condition(lambda: len(self._reported) >= items)
         return await workflow.execute_activity(
-            "bare_bill", order, result_type=str, start_to_close_timeout=timedelta(seconds=30)
+            bare_bill, order, start_to_close_timeout=timedelta(seconds=30)
         )
 
     @workflow.signal

@@ -27,8 +27,9 @@ from temporalio.testing import WorkflowEnvironment
 from billing.contracts.billing_runs import BillingRunInput, RunResult
 from billing.database import make_engine
 from billing.periods import Period
-from billing.store.month_end import RECEIVER_KEY_PARTS, grouping_key_sql
+from billing.store.month_end import run_key_sql
 from billing.store.run_invoicing import number_sql, payment_term_days_sql
+from billing.vocabulary import InvoiceGrouping
 from starter.binaries import temporal_cli
 from tests.databases import fresh_database
 from worker import build_worker
@@ -96,7 +97,7 @@ def reset(engine: Engine) -> None:
 
 def baseline(engine: Engine, period: Period) -> tuple[int, int]:
     """The same grouping in one raw statement: no pages, no progress, no resumability."""
-    key = grouping_key_sql(RECEIVER_KEY_PARTS)
+    key = run_key_sql(InvoiceGrouping.receiver)
     with engine.begin() as conn:
         row = conn.execute(
             text(

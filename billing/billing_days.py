@@ -1,10 +1,15 @@
-"""Billing-day arithmetic (seed 002): a customer's billing day is a day of the month, 1-31;
+"""Billing-day arithmetic: a customer's billing day is a day of the month, 1-31;
 in a shorter month it falls on the month's last day (31 in February is the 28th or 29th)."""
 
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
+
+# Consolidation may be generated at most this many days before the billing day
+# (billing.contracts.reference_data.ConsolidationSettings).
+MAX_DAYS_BEFORE = 31
 
 
 def billing_date(year: int, month: int, billing_day: int) -> date:
@@ -30,3 +35,23 @@ def billing_days_falling_on(day: date) -> list[int]:
 def consolidation_target(as_of: date, days_before: int) -> date:
     """A consolidation run on `as_of` generates the invoices of the billing date M days later."""
     return as_of + timedelta(days=days_before)
+
+
+@dataclass(frozen=True)
+class DueDay:
+    """Customers of issuers with M days before, and this billing day, are due on `as_of`."""
+
+    days_before: int
+    billing_day: int
+    billing_date: date
+    next_billing_date: date
+
+
+def due_days(as_of: date) -> list[DueDay]:
+    """Every (M, billing day) pair whose consolidated invoice a run on `as_of` generates."""
+    due = []
+    for m in range(MAX_DAYS_BEFORE + 1):
+        target = consolidation_target(as_of, m)
+        for day in billing_days_falling_on(target):
+            due.append(DueDay(m, day, target, next_billing_date(target, day)))
+    return due

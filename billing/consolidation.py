@@ -1,4 +1,4 @@
-"""Billing-day consolidation rules (seed 002, Odin's consolidated invoice).
+"""Billing-day consolidation rules: which lines a customer's consolidated invoice takes.
 
 A customer with a billing day, billed by an issuer that has consolidation on, gets one
 consolidated invoice per billing day, generated M days before it and due on it. What goes in
@@ -62,11 +62,33 @@ def renewal_due_now(subscription_ends: date, next_billing_date: date) -> bool:
     return subscription_ends < next_billing_date
 
 
+# Renewal fees that wait for their subscription's end date (see renewal_due_now).
+RENEWAL_KINDS = frozenset({ChargeKind.renewal, ChargeKind.domain_ssl_renewal})
+
+
+def consolidates_now(
+    kind: ChargeKind | None,
+    rules: ConsolidationRules,
+    *,
+    paid_manually: bool,
+    subscription_ends: date | None,
+    next_billing_date: date,
+) -> bool:
+    """Whether a line goes into this billing day's consolidated invoice. `subscription_ends` is
+    the end date of the subscription when it still waits for this line's renewal order, else
+    None: only such a renewal can be early; every other included line goes in now."""
+    if not is_included(kind, rules, paid_manually=paid_manually):
+        return False
+    if kind in RENEWAL_KINDS and subscription_ends is not None:
+        return renewal_due_now(subscription_ends, next_billing_date)
+    return True
+
+
 def validate_days_before(
     days_before: int, *, renewal_order_days: int, overdue_days: int, who: str
 ) -> None:
-    """Seed 002: "configure 'Generate consolidated invoice before billing day' to occur before
-    all renewal order periods and the invoice overdue period". Otherwise a renewal order
+    """The consolidated invoice must be generated before every renewal-order period and
+    before the invoice's overdue period ends. Otherwise a renewal order
     generated N days before the end date would not exist yet when the invoice is made M days
     before the billing day, and the invoice could be overdue before it is due."""
     problems = []

@@ -1,4 +1,4 @@
-"""Which billing lines share an invoice in the month-end run (seeds 003 and 001).
+"""Which billing lines share an invoice in the month-end run.
 
 By default Zuora's key: lines with the same receiver, invoice group number, bill-to contact,
 payment term and currency make one invoice. The grouping fields come from the subscription or
@@ -6,8 +6,8 @@ order item; empty ones default from the receiver's account. An issuer may instea
 vendor (and period: a run covers one period), as AppXite's outgoing billings do: one invoice
 whose lines name several receivers, later split per receiver by summary invoices.
 
-The run does this in SQL (billing.store.month_end); these functions are the rule it implements,
-written out so the rule can be read and tested on its own.
+The run does this in SQL for speed (billing.store.month_end.run_key_sql); these functions are
+the rule it implements, and tests/rules runs both on generated lines to check they agree.
 """
 
 from __future__ import annotations

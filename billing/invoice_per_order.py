@@ -1,4 +1,5 @@
-"""Which order items are invoiced per order (seed 000), and the plan for billing one order.
+"""Which order items are invoiced per order, and the plan for billing one order: its lines,
+their charge kinds and grouping fields, and the subscriptions its items start.
 
 Pure functions: the activity that bills an order feeds them facts read from the database and
 writes back what they decide.
@@ -6,12 +7,22 @@ writes back what they decide.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from billing.consolidation import charge_kind
 from billing.money import line_amount, total
-from billing.vocabulary import BillingType, InvoiceFrequency, ProvisioningState
+from billing.subscriptions import expires_at
+from billing.vocabulary import (
+    BillingType,
+    ChargeKind,
+    InvoiceFrequency,
+    OfferCategory,
+    OrderType,
+    ProvisioningState,
+)
 
 
 def invoice_frequency(
@@ -78,7 +89,7 @@ def plan_order_billing(
         if item.provisioning is ProvisioningState.pending:
             raise OrderNotSettled(f"item {item.item_id!r} has no provisioning outcome yet")
         if item.provisioning is ProvisioningState.failed:
-            plan.not_billed.append(item.item_id)  # failed items are never billed (scenario 5)
+            plan.not_billed.append(item.item_id)  # a failed item is never billed
             continue
         frequency = invoice_frequency(
             issuer_invoice_per_order=issuer_invoice_per_order,
@@ -99,3 +110,117 @@ def plan_order_billing(
         # Orders are refused at the door when their items mix currencies; this guards the rule.
         raise ValueError(f"one per-order invoice cannot mix currencies: {sorted(currencies)}")
     return plan
+
+
+def charge_key(order_number: str, item_id: str) -> str:
+    """The billing line's business key: one line per order item, however often it is billed."""
+    return f"order:{order_number}:{item_id}"
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    order_number: str
+    issuer_id: str
+    customer_id: str
+    type: OrderType
+    resold: bool
+    aligns_end_date: bool
+    issuer_invoice_per_order: bool
+
+
+@dataclass(frozen=True)
+class GroupingFields:
+    """An item's month-end grouping fields; empty ones default from the account at run time."""
+
+    invoice_group_number: str | None
+    bill_to_contact: str | None
+    payment_term: str | None
+
+
+@dataclass(frozen=True)
+class ItemTerms:
+    """What an item's billing line and subscription carry beyond its price."""
+
+    item_id: str
+    offer_id: str
+    vendor_id: str
+    category: OfferCategory
+    provisioned_at: datetime | None  # None until the item has an outcome
+    perpetual: bool
+    term_months: int
+    grouping: GroupingFields
+
+
+@dataclass(frozen=True)
+class LineToWrite:
+    line: PlannedLine
+    charge_key: str
+    charge_kind: ChargeKind
+    offer_id: str
+    vendor_id: str
+    grouping: GroupingFields
+
+
+@dataclass(frozen=True)
+class SubscriptionToWrite:
+    """Each billed item starts one subscription, from when it was provisioned to the end of the
+    offer's term."""
+
+    item_id: str
+    offer_id: str
+    quantity: int
+    starts_at: datetime
+    expires_at: datetime
+    perpetual: bool
+    grouping: GroupingFields
+
+
+@dataclass(frozen=True)
+class OrderWrites:
+    lines: list[LineToWrite]
+    subscriptions: list[SubscriptionToWrite]
+
+
+def order_writes(
+    order: OrderFacts, plan: OrderBillingPlan, terms: Mapping[str, ItemTerms]
+) -> OrderWrites:
+    """The billing lines and subscriptions of the order's billed items, per-order lines first."""
+    billed = plan.per_order + plan.monthly
+    return OrderWrites(
+        lines=[
+            LineToWrite(
+                line=line,
+                charge_key=charge_key(order.order_number, line.item_id),
+                charge_kind=charge_kind(
+                    order_type=order.type,
+                    resold=order.resold,
+                    aligns_end_date=order.aligns_end_date,
+                    category=terms[line.item_id].category,
+                ),
+                offer_id=terms[line.item_id].offer_id,
+                vendor_id=terms[line.item_id].vendor_id,
+                grouping=terms[line.item_id].grouping,
+            )
+            for line in billed
+        ],
+        subscriptions=[
+            SubscriptionToWrite(
+                item_id=line.item_id,
+                offer_id=terms[line.item_id].offer_id,
+                quantity=line.quantity,
+                starts_at=_provisioned_at(terms[line.item_id]),
+                expires_at=expires_at(
+                    _provisioned_at(terms[line.item_id]), terms[line.item_id].term_months
+                ),
+                perpetual=terms[line.item_id].perpetual,
+                grouping=terms[line.item_id].grouping,
+            )
+            for line in billed
+        ],
+    )
+
+
+def _provisioned_at(terms: ItemTerms) -> datetime:
+    if terms.provisioned_at is None:
+        raise OrderNotSettled(f"item {terms.item_id!r} was billed but has no provisioning time")
+    return terms.provisioned_at

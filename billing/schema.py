@@ -3,6 +3,8 @@ what queries are written against. Idempotency lives here: every business key is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -48,7 +50,7 @@ Currency = String(3)
 PAYMENT_TERMS = "('due_upon_receipt', 'net_15', 'net_30', 'net_45', 'net_60', 'net_90')"
 
 
-def _timestamps() -> list[Column]:
+def _timestamps() -> list[Column[Any]]:
     return [
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -64,12 +66,12 @@ partners = Table(
     Column("parent_id", Text, ForeignKey("partners.id"), nullable=True),
     Column("currency", Currency, nullable=False),
     Column("invoice_per_order", Boolean, nullable=False, server_default=text("false")),
-    # Seed 001's "Activate the Invoices tab": may this partner consolidate summary invoices?
+    # The "Activate the Invoices tab" setting: may this partner consolidate summary invoices?
     Column("summary_invoices", Boolean, nullable=False, server_default=text("false")),
     # ISO 3166-1 alpha-2; the tax provider taxes a summary by its receiver's country.
     Column("country", String(2), nullable=True),
     *_timestamps(),
-    # Recurring billing (issue 4). As a receiver: its defaults for grouping and its credit terms.
+    # Recurring billing. As a receiver: its defaults for grouping and its credit terms.
     Column("bill_to_contact", Text, nullable=True),
     Column("payment_term", Text, nullable=False, server_default=text("'due_upon_receipt'")),
     Column("billing_day", Integer, nullable=True),
@@ -174,7 +176,7 @@ order_items = Table(
     # Null when the order system reported the outcome; the operator's name when recorded by hand.
     Column("reported_by", Text, nullable=True),
     Column("invoice_frequency", Text, nullable=True),
-    # Invoice grouping (seed 003): empty ones default from the account at run time.
+    # Invoice grouping fields: empty ones default from the account at run time.
     Column("invoice_group_number", Text, nullable=True),
     Column("bill_to_contact", Text, nullable=True),
     Column("payment_term", Text, nullable=True),
@@ -358,7 +360,7 @@ billing_runs = Table(
     CheckConstraint("kind in ('month_end', 'consolidation')", name="kind"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
-# --- Summary invoices (seed 001) -------------------------------------------------------------
+# --- Summary invoices ------------------------------------------------------------------------
 # A summary invoice is an `invoices` row of type 'summary' (so the receiver finds it among its
 # incoming invoices), one per receiver and request. Its currency and amounts are null when it
 # holds several currencies: those live per currency in summary_invoice_totals, never converted.

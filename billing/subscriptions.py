@@ -23,9 +23,17 @@ def expires_at(starts_at: datetime, term_months: int) -> datetime:
 
 def ensure_quantity_may_change(*, perpetual: bool, billing_type: BillingType) -> None:
     """Perpetual one-time licences have no quantity change, upgrade, downgrade, renewal or
-    cancellation (seed 000, scenario 3): more licences mean a new order."""
+    cancellation: more licences mean a new order."""
     if perpetual and billing_type is BillingType.one_time:
         raise Conflict(
             "The quantity of a perpetual one-time subscription cannot be changed. "
             "Place a new order for the additional licences; it creates its own subscription."
+        )
+
+
+def ensure_end_date_may_change(*, perpetual: bool, billing_type: BillingType) -> None:
+    """A perpetual one-time licence never renews, so it has no end date to move."""
+    if perpetual and billing_type is BillingType.one_time:
+        raise Conflict(
+            "A perpetual one-time subscription never renews, so its end date cannot be changed."
         )

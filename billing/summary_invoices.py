@@ -1,4 +1,4 @@
-"""Summary invoices (seed 001): which selected invoices a request adds, and what people read.
+"""Summary invoices: which selected invoices a request adds, and what people read.
 
 Pure functions: the store feeds them facts read from the database.
 

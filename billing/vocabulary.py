@@ -1,5 +1,5 @@
-"""The engine's shared terms (see the brief's vocabulary), as string enums so they read the same
-in JSON, in the database and in the Temporal UI."""
+"""The engine's shared terms (issuer, receiver, billing line, invoice frequency, ...), as string
+enums so they read the same in JSON, in the database and in the Temporal UI."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class OrderStatus(StrEnum):
     stuck = "stuck"
     completed = "completed"
     # Renewal orders the engine generates stay open, whatever the balance or credit limit,
-    # until an invoice takes them (seed 002).
+    # until an invoice takes them.
     open = "open"
 
 
@@ -86,7 +86,7 @@ class OfferCategory(StrEnum):
 
 
 class ChargeKind(StrEnum):
-    """What a billing line charges for, as billing-day consolidation tells them apart (seed 002).
+    """What a billing line charges for, as billing-day consolidation tells them apart.
     Fixed when the line is written; the settings that include or exclude a kind are read at run
     time."""
 
@@ -111,7 +111,7 @@ class RunStatus(StrEnum):
 
 
 class SummaryInvoiceState(StrEnum):
-    """A summary invoice's tax-sync state, worded as seed 001 shows it."""
+    """A summary invoice's tax-sync state, worded as administrators see it in the Invoices tab."""
 
     new = "New"
     tax_in_progress = "TaxInProgress"

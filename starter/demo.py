@@ -46,7 +46,7 @@ OFFERS: list[tuple[str, dict[str, Any]]] = [
     ("sn1-data", {"vendor_id": SN1, "name": "Singularity Data", "billing_type": "one_time", "unit_price": "4.99", "perpetual": True}),
     ("ms-e5", {"vendor_id": MSFT, "name": "Office 365 E5", "billing_type": "recurring", "unit_price": "38.00"}),
 ]  # fmt: skip
-# (order number, items, outcomes): one per seed scenario worth seeing in the UI.
+# (order number, items, outcomes): one per invoice-per-order behaviour worth seeing in the UI.
 ORDERS: list[tuple[str, list[tuple[str, str, int]], dict[str, str]]] = [
     ("DEMO-1001", [("1", "sn1-security", 5), ("2", "sn1-data", 3)], {"1": "succeeded", "2": "succeeded"}),
     ("DEMO-1002", [("1", "sn1-security", 2), ("2", "ms-e5", 10)], {"1": "succeeded", "2": "succeeded"}),

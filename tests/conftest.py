@@ -21,10 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from billing.database import make_engine
 from billing.settings import Settings
+from billing.temporal.search_attributes import register_search_attributes
 from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli, temporal_test_server
-from starter.temporal import register_search_attributes
 from tests.browser import CHROMIUM_ARGS, chromium_path, screenshot_path
 from tests.databases import fresh_database
 from tests.world import World, build_world

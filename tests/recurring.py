@@ -160,7 +160,7 @@ async def subscriptions_by_item(api: httpx.AsyncClient, customer_id: str) -> dic
     return {s["item_id"]: s for s in response.json()["items"] if s["order_number"][:2] != "R-"}
 
 
-def seed_number(number: str) -> str:
-    """INV-000001 as the seed writes it: INV001."""
+def short_number(number: str) -> str:
+    """INV-000001 in the short form the grouping examples use: INV001."""
     series, n = number.split("-")
     return f"{series}{int(n):03d}"

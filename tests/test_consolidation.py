@@ -1,4 +1,4 @@
-"""Billing-day consolidation (seed 002) through the real API, worker, Temporal and PostgreSQL:
+"""Billing-day consolidation through the real API, worker, Temporal and PostgreSQL:
 each inclusion and exclusion rule, renewal orders, changed end dates, manual payments and the
 M-vs-N configuration rule. Runs stand on days in the past (backfills), so the renewal orders
 they make touch only the subscriptions these tests date there."""

@@ -1,4 +1,5 @@
-"""Seed 000's six scenarios, each driven through the real API, worker, Temporal and PostgreSQL."""
+"""Invoice per order end to end, each behaviour driven through the real API, worker, Temporal
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from billing.contracts.order_workflow import OrderProgress
 from tests.world import World, billed, invoices_of, report, submit
-from workflows.order import workflow_id
+from workflows.order import OrderWorkflow, workflow_id
 
 
-async def test_scenario_1_two_orders_of_one_customer_make_two_invoices(
+async def test_two_orders_of_one_customer_make_two_invoices(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     numbers = [world.order_number("S1-A"), world.order_number("S1-B")]
@@ -34,7 +35,7 @@ async def test_scenario_1_two_orders_of_one_customer_make_two_invoices(
     assert {i["order_number"] for i in by_customer.json()["items"]} == set(numbers)
 
 
-async def test_scenario_2_mixed_vendors_invoice_sn1_now_and_microsoft_at_month_end(
+async def test_mixed_vendors_invoice_sn1_now_and_microsoft_at_month_end(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     number = world.order_number("S2")
@@ -70,7 +71,7 @@ async def test_scenario_2_mixed_vendors_invoice_sn1_now_and_microsoft_at_month_e
     assert by_item["e5"]["order_number"] == number
 
 
-async def test_scenario_3_more_licences_need_a_new_order_that_expires_a_month_later(
+async def test_more_licences_need_a_new_order_that_expires_a_month_later(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     first, second = world.order_number("S3-A"), world.order_number("S3-B")
@@ -105,7 +106,7 @@ async def test_scenario_3_more_licences_need_a_new_order_that_expires_a_month_la
     assert len(await invoices_of(api, second)) == 1
 
 
-async def test_scenario_4_same_offers_same_day_make_separate_two_line_invoices(
+async def test_same_offers_same_day_make_separate_two_line_invoices(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     numbers = [world.order_number("S4-1"), world.order_number("S4-2")]
@@ -140,7 +141,7 @@ async def test_scenario_4_same_offers_same_day_make_separate_two_line_invoices(
     assert len(invoice_ids) == 2
 
 
-async def test_scenario_5_failed_items_are_never_billed(
+async def test_failed_items_are_never_billed(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     number = world.order_number("S5")
@@ -167,7 +168,7 @@ async def test_scenario_5_failed_items_are_never_billed(
     }
 
 
-async def test_scenario_6_the_invoice_waits_for_every_outcome(
+async def test_the_invoice_waits_for_every_outcome(
     api: httpx.AsyncClient, temporal: Client, world: World
 ) -> None:
     number = world.order_number("S6")
@@ -182,7 +183,7 @@ async def test_scenario_6_the_invoice_waits_for_every_outcome(
     handle = temporal.get_workflow_handle(workflow_id(number))
 
     async def progress() -> OrderProgress:
-        return await handle.query("progress", result_type=OrderProgress)
+        return await handle.query(OrderWorkflow.progress)
 
     for _ in range(50):  # the signal is delivered asynchronously
         if (await progress()).pending_items == ["data"]:

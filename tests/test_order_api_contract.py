@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from temporalio.client import Client
 
 from activities.orders import OrderActivities
+from billing.contracts.order_workflow import BillOrderInput
 from billing.schema import billing_lines, invoices, orders, subscriptions
 from tests.world import World, billed, invoices_of, order_body, report, submit
 
@@ -94,7 +95,7 @@ async def test_billing_an_order_twice_writes_everything_once(
     await report(api, number, "b", "succeeded")
     first = await billed(temporal, number)
     # An activity retried after its commit (worker lost the completion) runs again.
-    again = OrderActivities(engine).bill_order(number)
+    again = OrderActivities(engine).bill_order(BillOrderInput(order_number=number))
     assert again == first
     assert count(engine, invoices, order_number=number) == 1
     assert count(engine, billing_lines, order_number=number) == 2

@@ -13,7 +13,7 @@ from temporalio.client import (
 )
 
 from billing.settings import Settings
-from starter.schedules import (
+from billing.temporal.schedules import (
     CONSOLIDATION_SCHEDULE,
     MONTH_END_SCHEDULE,
     ORDER_RECOVERY_SCHEDULE,

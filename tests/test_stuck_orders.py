@@ -12,7 +12,6 @@ from sqlalchemy import Engine, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from billing.contracts.order_workflow import OrderProgress
 from billing.contracts.orders import ProvisioningIn
 from billing.schema import audit_log
 from billing.settings import Settings
@@ -22,7 +21,7 @@ from tests.cli import billing
 from tests.conftest import api_client, make_settings
 from tests.world import World, billed, build_world, invoices_of, report, submit
 from workflows import search_attributes as sa
-from workflows.order import workflow_id
+from workflows.order import OrderWorkflow, workflow_id
 
 
 async def test_an_order_waiting_past_the_threshold_is_stuck_until_an_operator_records_the_outcome(
@@ -42,10 +41,10 @@ async def test_an_order_waiting_past_the_threshold_is_stuck_until_an_operator_re
     handle = temporal.get_workflow_handle(workflow_id(number))
 
     await time_skipping_env.sleep(timedelta(hours=23))
-    assert (await handle.query("progress", result_type=OrderProgress)).stuck is False
+    assert (await handle.query(OrderWorkflow.progress)).stuck is False
 
     await time_skipping_env.sleep(timedelta(hours=2))  # past the default 24 h
-    progress = await handle.query("progress", result_type=OrderProgress)
+    progress = await handle.query(OrderWorkflow.progress)
     assert progress.stuck is True and progress.pending_items == ["data"]
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(sa.BILLING_STATE) == "Stuck"

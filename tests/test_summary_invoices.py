@@ -1,5 +1,5 @@
-"""Seed 001: summary invoices, one per receiving customer, through the real API, worker,
-Temporal and PostgreSQL. Use cases 1-4 of the seed, skipped reasons, the feature switch, the
+"""Summary invoices, one per receiving customer, through the real API, worker, Temporal and
+PostgreSQL: how selections of one or several customers split, skipped reasons, the feature switch, the
 race of two requests, several currencies, and the one-level-down rule."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from billing.contracts.summary_invoices import SummaryRequestIn
-from billing.contracts.summary_workflow import SummaryRequestProgress, TaxSyncOptions
+from billing.contracts.summary_workflow import TaxSyncOptions
 from billing.schema import billing_lines, summary_invoice_lines, summary_requests
 from billing.settings import Settings
 from billing.store.summary_invoices import create_request
 from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
-from starter.summary_workflows import start_summary_request
+from billing.temporal.summary_requests import start_summary_request
 from tests.summary_world import (
     SummaryWorld,
     build_summary_world,
@@ -32,7 +32,7 @@ from tests.summary_world import (
     wait_state,
 )
 from tests.world import World, billed, put, report, submit
-from workflows.summary_request import workflow_id
+from workflows.summary_request import SummaryRequestWorkflow, workflow_id
 
 
 @pytest.fixture
@@ -50,10 +50,10 @@ async def consolidated(
     return [await summary(api, i) for i in ids]
 
 
-async def test_use_case_1_two_invoices_of_one_customer_make_one_summary(
+async def test_two_invoices_of_one_customer_make_one_summary(
     api: httpx.AsyncClient, temporal: Client, world: World, engine: Engine
 ) -> None:
-    """Per-order invoices made by real orders (issue 2) consolidate too."""
+    """Per-order invoices made by real orders consolidate too."""
     seller = (await api.get(f"/v1/partners/{world.seller}")).json()
     seller["settings"]["summary_invoices"] = True
     await put(api, f"/v1/partners/{world.seller}", {k: v for k, v in seller.items() if k != "id"})
@@ -86,7 +86,7 @@ async def test_use_case_1_two_invoices_of_one_customer_make_one_summary(
     assert done["reference_code"].startswith("TX-")
 
 
-async def test_use_case_2_invoices_of_two_customers_make_two_summaries(
+async def test_invoices_of_two_customers_make_two_summaries(
     api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
 ) -> None:
     i1 = make_invoice(engine, sw, sw.seller, [(sw.c1, 1)])
@@ -102,7 +102,7 @@ async def test_use_case_2_invoices_of_two_customers_make_two_summaries(
     assert await source_markers(api, [i1, i2]) == ["Created (SUM-000001)", "Created (SUM-000002)"]
 
 
-async def test_use_case_3_an_invoice_for_two_customers_splits_across_their_summaries(
+async def test_an_invoice_for_two_customers_splits_across_their_summaries(
     api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
 ) -> None:
     i1 = make_invoice(engine, sw, sw.seller, [(sw.c1, 1), (sw.c2, 2)])
@@ -119,7 +119,7 @@ async def test_use_case_3_an_invoice_for_two_customers_splits_across_their_summa
     assert await source_markers(api, [i1, i2]) == ["Multiple Created", "Created (SUM-000002)"]
 
 
-async def test_use_case_4_two_invoices_for_four_customers_make_four_summaries(
+async def test_two_invoices_for_four_customers_make_four_summaries(
     api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
 ) -> None:
     i1 = make_invoice(engine, sw, sw.seller, [(sw.c1, 1), (sw.c2, 1)])
@@ -178,7 +178,7 @@ async def test_the_request_answers_added_and_skipped_with_reasons_before_writing
     assert status["status"] == "complete" and status["summary_invoice_ids"] == []
 
 
-async def test_progress_is_worded_as_the_seed_on_the_api_and_the_workflow_query(
+async def test_progress_is_worded_for_administrators_on_the_api_and_the_workflow_query(
     api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
 ) -> None:
     invoice_id = make_invoice(engine, sw, sw.seller, [(sw.c1, 1)])
@@ -197,7 +197,7 @@ async def test_progress_is_worded_as_the_seed_on_the_api_and_the_workflow_query(
     assert status["message"] == "Invoice creation is complete. View invoices in the Invoices tab."
     assert status["summary_invoice_ids"] == [summary_id]
     progress = await temporal.get_workflow_handle(workflow_id(request_id)).query(
-        "progress", result_type=SummaryRequestProgress
+        SummaryRequestWorkflow.progress
     )
     assert progress.message == COMPLETE_MESSAGE and progress.summary_invoice_ids == [summary_id]
 

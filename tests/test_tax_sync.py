@@ -33,7 +33,7 @@ from tests.summary_world import (
 )
 from tests.world import put
 from workflows import search_attributes as sa
-from workflows.tax_sync import workflow_id
+from workflows.tax_sync import TaxSyncWorkflow, workflow_id
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ async def test_tax_sync_goes_in_progress_then_completed_with_reference_tax_and_p
         during = await summary(api, summary_id)
         assert during["state"] == "TaxInProgress" and during["reference_code"] is None
         handle = temporal.get_workflow_handle(workflow_id(summary_id))
-        progress = await handle.query("progress", result_type=TaxSyncProgress)
+        progress = await handle.query(TaxSyncWorkflow.progress)
         assert progress.state == "TaxInProgress"
         attributes = (await handle.describe()).typed_search_attributes
         assert attributes.get(sa.BILLING_STATE) == "TaxInProgress"

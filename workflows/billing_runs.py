@@ -5,23 +5,26 @@
 customers whose billing day comes M days later. The work is set-based SQL in activities that
 page through customers; the workflow only moves the cursor from one activity to the next, so
 its history stays a few events per hundreds of customers and it continues as new when Temporal
-suggests it. The schedules (starter.schedules) start `MonthEnd` and `DailyConsolidation`,
-which start these runs under their readable ids.
+suggests it. The schedules (billing.temporal.schedules) start `MonthEnd` and
+`DailyConsolidation`, which start these runs under their readable ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.billing_runs import BillingRunActivities
     from billing.contracts.billing_runs import (
         BillingRunInput,
         ConsolidationInput,
+        FinishRunInput,
         IssuersInput,
         MonthEndInput,
         PagesInput,
@@ -31,19 +34,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from billing.periods import Period
     from billing.vocabulary import RunKind
+    from workflows import retry_policies
     from workflows import search_attributes as sa
+    from workflows.search_attributes import BillingState
 
 PAGES_TIMEOUT = timedelta(minutes=30)
 HEARTBEAT_TIMEOUT = timedelta(seconds=60)
 SHORT_TIMEOUT = timedelta(minutes=2)
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
-
-class RunState:
-    """Values of the BillingState search attribute for runs."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
+# One step of a run: an activity that works through pages of customers.
+PagesStep = Callable[[BillingRunActivities, PagesInput], PagesResult]
+ChildInput = TypeVar("ChildInput")
 
 
 def billing_run_id(issuer_id: str, period: str) -> str:
@@ -54,40 +55,40 @@ def consolidation_run_id(as_of: str) -> str:
     return f"consolidation-{as_of}"
 
 
-async def _pages(activity_name: str, pages: PagesInput, summary: str) -> PagesResult:
-    return await workflow.execute_activity(
-        activity_name,
+async def _pages(step: PagesStep, pages: PagesInput, summary: str) -> PagesResult:
+    return await workflow.execute_activity_method(
+        step,
         pages,
-        result_type=PagesResult,
         start_to_close_timeout=PAGES_TIMEOUT,
         heartbeat_timeout=HEARTBEAT_TIMEOUT,
-        retry_policy=RETRY,
+        retry_policy=retry_policies.BILLING_RUN,
         summary=summary,
     )
 
 
 async def _start(run: RunStartInput) -> None:
-    await workflow.execute_activity(
-        "start_billing_run",
+    await workflow.execute_activity_method(
+        BillingRunActivities.start_billing_run,
         run,
         start_to_close_timeout=SHORT_TIMEOUT,
-        retry_policy=RETRY,
+        retry_policy=retry_policies.BILLING_RUN,
         summary=f"record run {run.run_id}",
     )
 
 
 async def _finish(run_id: str) -> RunResult:
-    return await workflow.execute_activity(
-        "finish_billing_run",
-        run_id,
-        result_type=RunResult,
+    return await workflow.execute_activity_method(
+        BillingRunActivities.finish_billing_run,
+        FinishRunInput(run_id=run_id),
         start_to_close_timeout=SHORT_TIMEOUT,
-        retry_policy=RETRY,
+        retry_policy=retry_policies.BILLING_RUN,
         summary="mark the run completed",
     )
 
 
-def _publish(state: str, details: str, *, issuer_id: str | None = None, period: str) -> None:
+def _publish(
+    state: BillingState, details: str, *, issuer_id: str | None = None, period: str
+) -> None:
     """Keep the Temporal UI truthful: find runs by issuer, period and state."""
     updates = [sa.BILLING_STATE.value_set(state), sa.BILLING_PERIOD.value_set(period)]
     if issuer_id is not None:
@@ -108,7 +109,7 @@ class BillingRunWorkflow:
         run_id = info.workflow_id
         if not input.started:
             _publish(
-                RunState.RUNNING,
+                BillingState.RUN_RUNNING,
                 f"Invoicing {input.issuer_id}'s period {input.period}.",
                 issuer_id=input.issuer_id,
                 period=input.period,
@@ -125,7 +126,7 @@ class BillingRunWorkflow:
         cursor = input.cursor
         while True:
             done = await _pages(
-                "invoice_period_pages",
+                BillingRunActivities.invoice_period_pages,
                 PagesInput(
                     run_id=run_id,
                     issuer_id=input.issuer_id,
@@ -150,7 +151,7 @@ class BillingRunWorkflow:
                 )
         result = await _finish(run_id)
         _publish(
-            RunState.COMPLETED,
+            BillingState.RUN_COMPLETED,
             f"Done: {result.invoices_created} invoice(s), {result.lines_invoiced} line(s).",
             issuer_id=input.issuer_id,
             period=input.period,
@@ -183,7 +184,9 @@ class ConsolidationWorkflow:
         as_of = (input.as_of or workflow.now().date()).isoformat()
         if not input.started:
             _publish(
-                RunState.RUNNING, f"Renewal orders and consolidation as of {as_of}.", period=as_of
+                BillingState.RUN_RUNNING,
+                f"Renewal orders and consolidation as of {as_of}.",
+                period=as_of,
             )
             await _start(
                 RunStartInput(
@@ -198,7 +201,12 @@ class ConsolidationWorkflow:
         cursor = input.cursor
         renewals_done = input.renewals_done
         while True:
-            step = "consolidate_pages" if renewals_done else "generate_renewal_orders"
+            step: PagesStep = (
+                BillingRunActivities.consolidate_pages
+                if renewals_done
+                else BillingRunActivities.generate_renewal_orders
+            )
+            what = "consolidate pages" if renewals_done else "generate renewal orders"
             done = await _pages(
                 step,
                 PagesInput(
@@ -208,7 +216,7 @@ class ConsolidationWorkflow:
                     page_size=input.page_size,
                     max_pages=input.pages_per_activity,
                 ),
-                summary=f"{step.replace('_', ' ')} after {cursor or 'the start'}",
+                summary=f"{what} after {cursor or 'the start'}",
             )
             cursor = done.cursor
             if cursor is None:
@@ -224,7 +232,7 @@ class ConsolidationWorkflow:
                 )
         result = await _finish(run_id)
         _publish(
-            RunState.COMPLETED,
+            BillingState.RUN_COMPLETED,
             f"Done: {result.renewal_orders_created} renewal order(s), "
             f"{result.invoices_created} consolidated invoice(s).",
             period=as_of,
@@ -245,12 +253,11 @@ class MonthEndWorkflow:
         results: list[RunResult] = []
         after = input.after
         while True:
-            issuers = await workflow.execute_activity(
-                "issuers_to_bill",
+            issuers = await workflow.execute_activity_method(
+                BillingRunActivities.issuers_to_bill,
                 IssuersInput(period=period, after=after, limit=self.BATCH),
-                result_type=list[str],
                 start_to_close_timeout=SHORT_TIMEOUT,
-                retry_policy=RETRY,
+                retry_policy=retry_policies.BILLING_RUN,
                 summary=f"issuers to bill for {period}",
             )
             for issuer_id in issuers:
@@ -282,7 +289,9 @@ class DailyConsolidationWorkflow:
         )
 
 
-async def _run_child(run: Any, arg: Any, workflow_id: str) -> RunResult | None:
+async def _run_child(
+    run: Callable[[Any, ChildInput], Awaitable[RunResult]], arg: ChildInput, workflow_id: str
+) -> RunResult | None:
     """Run a child under its readable id. A run already going under that id (started by hand)
     is left to finish on its own."""
     try:
@@ -291,7 +300,6 @@ async def _run_child(run: Any, arg: Any, workflow_id: str) -> RunResult | None:
             arg,
             id=workflow_id,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            result_type=RunResult,
         )
     except WorkflowAlreadyStartedError:
         return None

@@ -11,32 +11,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrderActivities
     from billing.contracts.order_workflow import (
+        BillOrderInput,
+        MarkOrderStuckInput,
         OrderBillingResult,
         OrderProgress,
         OrderWorkflowInput,
         ProvisioningReported,
     )
     from billing.vocabulary import Outcome
+    from workflows import retry_policies
     from workflows import search_attributes as sa
+    from workflows.search_attributes import BillingState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
-
-
-class BillingState:
-    """Values of the BillingState search attribute for orders."""
-
-    AWAITING_PROVISIONING = "AwaitingProvisioning"
-    STUCK = "Stuck"
-    BILLING = "Billing"
-    INVOICED = "Invoiced"
-    NOTHING_TO_INVOICE = "NothingToInvoice"
+# Named once: signal-with-start takes the signal by name.
+PROVISIONING_REPORTED = "provisioning_reported"
 
 
 def workflow_id(order_number: str) -> str:
@@ -75,12 +68,11 @@ class OrderWorkflow:
         self._publish(details="All outcomes are in; billing the order.")
         # A local activity: one short transaction, run by the worker that holds the workflow,
         # saves the round trips of a task-queue activity on the path from last report to invoice.
-        result = await workflow.execute_local_activity(
-            "bill_order",
-            input.order_number,
-            result_type=OrderBillingResult,
+        result = await workflow.execute_local_activity_method(
+            OrderActivities.bill_order,
+            BillOrderInput(order_number=input.order_number),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            retry_policy=retry_policies.DATABASE,
             summary=f"bill order {input.order_number}",
         )
         self._result = result
@@ -90,7 +82,7 @@ class OrderWorkflow:
         self._publish(details=self._billed_details(result))
         return result
 
-    @workflow.signal(name="provisioning_reported")
+    @workflow.signal(name=PROVISIONING_REPORTED)
     def provisioning_reported(self, report: ProvisioningReported) -> None:
         # Signals are delivered at least once, and outcomes are final: keep the first.
         if report.item_id in self._input.item_ids and report.item_id not in self._outcomes:
@@ -112,12 +104,11 @@ class OrderWorkflow:
         return [item for item in self._input.item_ids if item not in self._outcomes]
 
     async def _on_stuck(self) -> None:
-        recorded = await workflow.execute_activity(
-            "mark_order_stuck",
-            self._input.order_number,
-            result_type=dict[str, Outcome],
+        recorded = await workflow.execute_activity_method(
+            OrderActivities.mark_order_stuck,
+            MarkOrderStuckInput(order_number=self._input.order_number),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            retry_policy=retry_policies.DATABASE,
             summary="mark stuck and re-read outcomes",
         )
         for item_id, outcome in recorded.items():

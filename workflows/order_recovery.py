@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.order_recovery import OrderRecoveryActivities
     from billing.contracts.order_recovery import OrderRecoveryInput, OrderRecoveryResult
+    from workflows import retry_policies
 
 
 @workflow.defn(name="OrderRecovery")
@@ -16,13 +17,12 @@ class OrderRecoveryWorkflow:
     @workflow.run
     async def run(self, input: OrderRecoveryInput) -> OrderRecoveryResult:
         workflow.set_current_details("Looking for waiting orders without a workflow.")
-        result = await workflow.execute_activity(
-            "recover_orders",
+        result = await workflow.execute_activity_method(
+            OrderRecoveryActivities.recover_orders,
             input,
-            result_type=OrderRecoveryResult,
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(minutes=1),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+            retry_policy=retry_policies.ORDER_RECOVERY,
             summary="start missing order workflows",
         )
         details = (

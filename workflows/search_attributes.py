@@ -1,9 +1,14 @@
 """The custom search attributes the engine's workflows set: one registry, so the worker, the dev
-server start-up and the tests register exactly the same list."""
+server start-up and the tests register exactly the same list, and one value enum per keyword
+attribute whose values are a fixed set, so every value an operator can search for is listed here."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from temporalio.common import SearchAttributeKey
+
+from billing.vocabulary import SummaryInvoiceState
 
 ORDER_NUMBER = SearchAttributeKey.for_keyword("OrderNumber")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -25,3 +30,37 @@ ALL = (
     INVOICE_CODE,
     BILLING_PERIOD,
 )
+
+
+class BillingState(StrEnum):
+    """Every value of `BillingState`, whichever workflow sets it (`BillingState = 'Stuck'`)."""
+
+    # Orders.
+    AWAITING_PROVISIONING = "AwaitingProvisioning"
+    STUCK = "Stuck"
+    BILLING = "Billing"
+    INVOICED = "Invoiced"
+    NOTHING_TO_INVOICE = "NothingToInvoice"
+    # Summary-invoice requests.
+    CREATING_INVOICES = "CreatingInvoices"
+    INVOICES_CREATED = "InvoicesCreated"
+    # Month-end and consolidation runs.
+    RUN_RUNNING = "Running"
+    RUN_COMPLETED = "Completed"
+    # Tax syncs: the summary invoice's tax-sync state, worded as the database stores it.
+    TAX_NEW = "New"
+    TAX_IN_PROGRESS = "TaxInProgress"
+    TAX_COMPLETED = "TaxCompleted"
+    TAX_FAILED = "TaxFailed"
+
+    @classmethod
+    def of_tax_sync(cls, state: SummaryInvoiceState) -> BillingState:
+        return _TAX_SYNC[state]
+
+
+_TAX_SYNC = {
+    SummaryInvoiceState.new: BillingState.TAX_NEW,
+    SummaryInvoiceState.tax_in_progress: BillingState.TAX_IN_PROGRESS,
+    SummaryInvoiceState.tax_completed: BillingState.TAX_COMPLETED,
+    SummaryInvoiceState.tax_failed: BillingState.TAX_FAILED,
+}

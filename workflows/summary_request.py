@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.summary_invoices import SummaryActivities
     from billing.contracts.summary_workflow import (
+        ConsolidateRequestInput,
         ConsolidationResult,
         SummaryRequestInput,
         SummaryRequestProgress,
@@ -22,18 +23,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
     from billing.vocabulary import SummaryRequestStatus
+    from workflows import retry_policies
     from workflows import search_attributes as sa
-
-RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
-
-
-class RequestState:
-    """Values of the BillingState search attribute for summary requests."""
-
-    CREATING = "CreatingInvoices"
-    CREATED = "InvoicesCreated"
+    from workflows.search_attributes import BillingState
 
 
 def workflow_id(request_id: str) -> str:
@@ -54,28 +46,29 @@ class SummaryRequestWorkflow:
             f"{IN_PROGRESS_MESSAGE} Consolidating {input.invoices_added} invoice(s) of "
             f"{input.issuer_id}."
         )
-        result = await workflow.execute_activity(
-            "consolidate_summary_request",
-            input.request_id,
-            result_type=ConsolidationResult,
+        result = await workflow.execute_activity_method(
+            SummaryActivities.consolidate_summary_request,
+            ConsolidateRequestInput(request_id=input.request_id),
             # Set-based SQL: 10,000 invoices take seconds, not minutes.
             start_to_close_timeout=timedelta(minutes=5),
-            retry_policy=RETRY,
+            retry_policy=retry_policies.DATABASE,
             summary=f"consolidate {input.invoices_added} invoice(s)",
         )
         self._summary_ids = result.summary_invoice_ids
         self._status = SummaryRequestStatus.complete
-        workflow.upsert_search_attributes([sa.BILLING_STATE.value_set(RequestState.CREATED)])
+        workflow.upsert_search_attributes(
+            [sa.BILLING_STATE.value_set(BillingState.INVOICES_CREATED)]
+        )
         workflow.set_current_details(
             f"{COMPLETE_MESSAGE} Created {len(result.invoice_codes)} summary invoice(s) from "
             f"{result.lines_consolidated} line(s); starting their tax sync."
         )
         if result.summary_invoice_ids:
-            await workflow.execute_activity(
-                "start_tax_syncs",
+            await workflow.execute_activity_method(
+                SummaryActivities.start_tax_syncs,
                 TaxSyncStart(request_id=input.request_id, tax=input.tax),
                 start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=RETRY,
+                retry_policy=retry_policies.DATABASE,
                 summary=f"start {len(result.summary_invoice_ids)} tax sync(s)",
             )
         workflow.set_current_details(

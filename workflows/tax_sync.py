@@ -13,25 +13,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.tax_sync import TaxSyncActivities
     from billing.contracts.summary_workflow import (
-        TaxOutcome,
-        TaxSyncBegun,
+        PERMANENT_TAX_ERROR,
+        BeginTaxSyncInput,
+        CalculateTaxInput,
+        CompleteTaxSyncInput,
+        FailTaxSyncInput,
         TaxSyncInput,
         TaxSyncProgress,
     )
     from billing.vocabulary import SummaryInvoiceState
+    from workflows import retry_policies
     from workflows import search_attributes as sa
+    from workflows.search_attributes import BillingState
 
 State = SummaryInvoiceState
 DB_TIMEOUT = timedelta(seconds=30)
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
-PERMANENT = "PermanentTaxError"
+# Named once: signal-with-start takes the signal by name.
+RETRY_SIGNAL = "retry"
 
 
 def workflow_id(summary_invoice_id: str) -> str:
@@ -53,12 +56,11 @@ class TaxSyncWorkflow:
     async def run(self, input: TaxSyncInput) -> TaxSyncProgress:
         while True:
             self._retry_requested = False
-            begun = await workflow.execute_activity(
-                "begin_tax_sync",
-                input.summary_invoice_id,
-                result_type=TaxSyncBegun,
+            begun = await workflow.execute_activity_method(
+                TaxSyncActivities.begin_tax_sync,
+                BeginTaxSyncInput(summary_invoice_id=input.summary_invoice_id),
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+                retry_policy=retry_policies.DATABASE,
                 summary="→ TaxInProgress",
             )
             self._attempts = begun.attempt
@@ -69,27 +71,22 @@ class TaxSyncWorkflow:
             self._state = State.tax_in_progress
             self._publish(f"Calling the tax provider (sync attempt {begun.attempt}).")
             try:
-                outcome = await workflow.execute_activity(
-                    "calculate_tax",
-                    input.summary_invoice_id,
-                    result_type=TaxOutcome,
+                outcome = await workflow.execute_activity_method(
+                    TaxSyncActivities.calculate_tax,
+                    CalculateTaxInput(summary_invoice_id=input.summary_invoice_id),
                     start_to_close_timeout=input.options.call_timeout,
-                    retry_policy=RetryPolicy(
-                        initial_interval=input.options.retry_initial_interval,
-                        backoff_coefficient=2.0,
-                        maximum_interval=input.options.retry_maximum_interval,
-                        maximum_attempts=input.options.max_attempts,
-                        non_retryable_error_types=[PERMANENT],
-                    ),
+                    retry_policy=retry_policies.tax_provider_call(input.options),
                     summary="create or adjust the tax document",
                 )
             except ActivityError as error:
                 self._reason = _reason(error, input.options.max_attempts)
-                await workflow.execute_activity(
-                    "fail_tax_sync",
-                    args=[input.summary_invoice_id, self._reason],
+                await workflow.execute_activity_method(
+                    TaxSyncActivities.fail_tax_sync,
+                    FailTaxSyncInput(
+                        summary_invoice_id=input.summary_invoice_id, reason=self._reason
+                    ),
                     start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=DB_RETRY,
+                    retry_policy=retry_policies.DATABASE,
                     summary="→ TaxFailed",
                 )
                 self._state = State.tax_failed
@@ -99,11 +96,11 @@ class TaxSyncWorkflow:
                 )
                 await workflow.wait_condition(lambda: self._retry_requested)
                 continue
-            await workflow.execute_activity(
-                "complete_tax_sync",
-                args=[input.summary_invoice_id, outcome],
+            await workflow.execute_activity_method(
+                TaxSyncActivities.complete_tax_sync,
+                CompleteTaxSyncInput(summary_invoice_id=input.summary_invoice_id, outcome=outcome),
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+                retry_policy=retry_policies.DATABASE,
                 summary="→ TaxCompleted, render PDF",
             )
             self._state, self._reference, self._reason = (
@@ -114,7 +111,7 @@ class TaxSyncWorkflow:
             self._publish(f"Tax completed: reference {outcome.reference_code}.")
             return self.progress()
 
-    @workflow.signal(name="retry")
+    @workflow.signal(name=RETRY_SIGNAL)
     def retry(self) -> None:
         # The API only signals after reading TaxFailed from the database, which can happen just
         # before this workflow has seen its own failure: remember the request either way; the
@@ -133,14 +130,16 @@ class TaxSyncWorkflow:
         )
 
     def _publish(self, details: str) -> None:
-        workflow.upsert_search_attributes([sa.BILLING_STATE.value_set(self._state.value)])
+        workflow.upsert_search_attributes(
+            [sa.BILLING_STATE.value_set(BillingState.of_tax_sync(self._state))]
+        )
         workflow.set_current_details(f"{self._input.invoice_code}: {details}")
 
 
 def _reason(error: ActivityError, max_attempts: int) -> str:
     cause = error.cause
     if isinstance(cause, ApplicationError):
-        if cause.type == PERMANENT or cause.non_retryable:
+        if cause.type == PERMANENT_TAX_ERROR or cause.non_retryable:
             return cause.message
         return f"Gave up after {max_attempts} attempts; last error: {cause.message}"
     if isinstance(cause, TimeoutError):

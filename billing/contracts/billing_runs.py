@@ -88,6 +88,12 @@ class RunResult(BaseModel):
     renewal_orders_created: int = 0
 
 
+class FinishRunInput(BaseModel):
+    """Activity input: mark the run completed and read its totals."""
+
+    run_id: str
+
+
 class IssuersInput(BaseModel):
     period: str
     after: str | None = None

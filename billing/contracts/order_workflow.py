@@ -26,6 +26,18 @@ class ProvisioningReported(BaseModel):
     outcome: Outcome
 
 
+class BillOrderInput(BaseModel):
+    """Activity input: bill the order from the outcomes recorded in the database."""
+
+    order_number: str
+
+
+class MarkOrderStuckInput(BaseModel):
+    """Activity input: record that the order is stuck and re-read its recorded outcomes."""
+
+    order_number: str
+
+
 class OrderProgress(BaseModel):
     order_number: str
     billing_state: str

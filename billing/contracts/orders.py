@@ -25,7 +25,7 @@ class OrderItemIn(Strict):
     item_id: Identifier
     offer_id: Identifier
     quantity: int = Field(gt=0, le=1_000_000)
-    # Invoice grouping (seed 003); empty ones default from the customer's account.
+    # Invoice grouping; empty ones default from the customer's account.
     invoice_group_number: str | None = GroupNumber
     bill_to_contact: str | None = Contact
     payment_term: PaymentTerm | None = None

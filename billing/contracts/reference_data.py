@@ -43,7 +43,7 @@ LocaleCode = Annotated[str, Field(max_length=20), AfterValidator(_locale)]
 
 
 class ConsolidationSettings(Strict):
-    """Billing-day consolidation as an issuer configures it (seed 002)."""
+    """Billing-day consolidation as an issuer configures it."""
 
     enabled: bool = False
     days_before_billing_day: int = Field(
@@ -67,7 +67,7 @@ class PartnerSettings(Strict):
     consolidation: ConsolidationSettings = ConsolidationSettings()
     summary_invoices: bool = Field(
         default=False,
-        description="Seed 001's 'Activate the Invoices tab': may consolidate summary invoices.",
+        description="'Activate the Invoices tab': may consolidate summary invoices.",
     )
 
 
@@ -80,7 +80,7 @@ class PartnerIn(Strict):
         default=None, description="ISO 3166-1 alpha-2; summary invoices are taxed by it."
     )
     settings: PartnerSettings = PartnerSettings()
-    # As a receiver: defaults for invoice grouping, and credit terms (seeds 002, 003).
+    # As a receiver: defaults for invoice grouping, and credit terms.
     bill_to_contact: str | None = Field(default=None, min_length=1, max_length=200)
     payment_term: PaymentTerm = PaymentTerm.due_upon_receipt
     billing_day: int | None = Field(default=None, ge=1, le=31)

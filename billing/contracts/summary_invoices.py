@@ -1,4 +1,4 @@
-"""Summary invoices (seed 001) as the API takes and shows them."""
+"""Summary invoices as the API takes and shows them."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class SkippedInvoice(BaseModel):
 
 
 class SummaryPreview(BaseModel):
-    """What a request would do, before anything is written (the seed's confirmation popup)."""
+    """What a request would do, before anything is written (the administrator's confirmation)."""
 
     invoices_added: int
     invoices_skipped: list[SkippedInvoice]

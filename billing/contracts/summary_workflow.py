@@ -10,6 +10,11 @@ from pydantic import BaseModel
 
 from billing.vocabulary import SummaryInvoiceState, SummaryRequestStatus
 
+# The error types the tax activity reports to Temporal: the workflow lists the permanent one as
+# non-retryable, so a refusal no retry can fix (invalid address, bad credentials) fails at once.
+PERMANENT_TAX_ERROR = "PermanentTaxError"
+TRANSIENT_TAX_ERROR = "TransientTaxError"
+
 
 class TaxSyncOptions(BaseModel):
     """How hard a tax sync tries before it gives up with TaxFailed (from Settings)."""
@@ -38,6 +43,12 @@ class SummaryRequestProgress(BaseModel):
     status: SummaryRequestStatus
     message: str
     summary_invoice_ids: list[str]
+
+
+class ConsolidateRequestInput(BaseModel):
+    """Activity input: consolidate the request's accepted invoices into summary invoices."""
+
+    request_id: str
 
 
 class TaxSyncStart(BaseModel):
@@ -81,3 +92,29 @@ class TaxSyncProgress(BaseModel):
     reference_code: str | None = None
     failure_reason: str | None = None
     attempts: int = 0
+
+
+class BeginTaxSyncInput(BaseModel):
+    """Activity input: move the summary invoice to TaxInProgress and count the attempt."""
+
+    summary_invoice_id: str
+
+
+class CalculateTaxInput(BaseModel):
+    """Activity input: create or adjust the summary invoice's tax document."""
+
+    summary_invoice_id: str
+
+
+class CompleteTaxSyncInput(BaseModel):
+    """Activity input: record the provider's answer (TaxCompleted) and render the PDF."""
+
+    summary_invoice_id: str
+    outcome: TaxOutcome
+
+
+class FailTaxSyncInput(BaseModel):
+    """Activity input: record TaxFailed with the reason an operator reads."""
+
+    summary_invoice_id: str
+    reason: str

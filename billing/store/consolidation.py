@@ -5,45 +5,23 @@ set-based form."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, text
 
-from billing.billing_days import billing_days_falling_on, consolidation_target, next_billing_date
-from billing.consolidation import ConsolidationRules, included_kinds
+from billing.billing_days import due_days
+from billing.consolidation import RENEWAL_KINDS, ConsolidationRules, included_kinds
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
-    invoice_staged_lines,
-    key_part_sql,
+    grouping_key_sql,
+    invoice_renew_and_complete,
     lock_sequences,
 )
-from billing.vocabulary import ChargeKind, InvoiceType
-
-MAX_DAYS_BEFORE = 31  # billing.contracts.reference_data.ConsolidationSettings
+from billing.vocabulary import InvoiceType
 
 
-@dataclass(frozen=True)
-class DueDay:
-    """Customers of issuers with M days before, and this billing day, are due on `as_of`."""
-
-    days_before: int
-    billing_day: int
-    billing_date: date
-    next_billing_date: date
-
-
-def due_days(as_of: date) -> list[DueDay]:
-    due = []
-    for m in range(MAX_DAYS_BEFORE + 1):
-        target = consolidation_target(as_of, m)
-        for day in billing_days_falling_on(target):
-            due.append(DueDay(m, day, target, next_billing_date(target, day)))
-    return due
-
-
-def _due_params(as_of: date) -> dict[str, list]:
+def _due_params(as_of: date) -> dict[str, list[int] | list[date]]:
     days = due_days(as_of)
     return {
         "ms": [d.days_before for d in days],
@@ -77,6 +55,37 @@ def _kinds(**rules: bool) -> list[str]:
     return sorted(included_kinds(ConsolidationRules(**rules)))
 
 
+# billing.consolidation.consolidates_now over a billing line `l`, its order `o` and
+# subscription `s` (left joined: their columns may be null) and the due customer `d` (with the
+# issuer's settings `overusage`, `domain_ssl` and the `billing_date` and `next_date`).
+CONSOLIDATES_NOW_SQL = """(
+    -- what the line charges for, against the issuer's settings
+    l.charge_kind = any(case
+          when d.overusage and d.domain_ssl then cast(:all_on as text[])
+          when d.overusage then cast(:overusage_on as text[])
+          when d.domain_ssl then cast(:domain_ssl_on as text[])
+          else cast(:none_on as text[]) end)
+    -- orders paid by hand before the billing day need no invoice
+    and (o.paid_at is null or o.paid_at >= d.billing_date)
+    -- a renewal order waiting for its subscription waits while the subscription
+    -- (its end date as it is now) outlives the next billing day
+    and (l.charge_kind <> all(cast(:renewal_kinds as text[]))
+         or s.renewal_order_number is distinct from l.order_number
+         or s.expires_at < d.next_date)
+)"""
+
+
+def consolidates_now_params() -> dict[str, list[str]]:
+    """The bind parameters CONSOLIDATES_NOW_SQL reads."""
+    return {
+        "all_on": _kinds(include_overusage=True, include_domain_ssl_renewals=True),
+        "overusage_on": _kinds(include_overusage=True),
+        "domain_ssl_on": _kinds(include_domain_ssl_renewals=True),
+        "none_on": _kinds(),
+        "renewal_kinds": sorted(kind.value for kind in RENEWAL_KINDS),
+    }
+
+
 def consolidate_page(
     conn: Connection, *, run_id: str, as_of: date, cursor: str | None, page_size: int
 ) -> tuple[str | None, int, Invoiced]:
@@ -99,11 +108,7 @@ def consolidate_page(
     if not customers:
         return None, 0, Invoiced(0, 0)
     last_numbers = lock_sequences(conn, [row.issuer_id for row in customers])
-    renewal_kinds = [ChargeKind.renewal.value, ChargeKind.domain_ssl_renewal.value]
-    key = " || '|' || ".join(
-        key_part_sql(part)
-        for part in ("d.customer_id", "null", "null", "null", "null", "l.currency")
-    )
+    key = grouping_key_sql(receiver_id="d.customer_id", currency="l.currency")
     conn.execute(
         text(
             f"""
@@ -118,30 +123,12 @@ def consolidate_page(
             left join orders o on o.order_number = l.order_number
             left join subscriptions s on s.id = l.subscription_id
             where l.invoice_id is null and l.invoice_frequency = 'monthly'
-              -- what the line charges for, against the issuer's settings
-              and l.charge_kind = any(case
-                    when d.overusage and d.domain_ssl then cast(:all_on as text[])
-                    when d.overusage then cast(:overusage_on as text[])
-                    when d.domain_ssl then cast(:domain_ssl_on as text[])
-                    else cast(:none_on as text[]) end)
-              -- orders paid by hand before the billing day need no invoice
-              and (o.paid_at is null or o.paid_at >= d.billing_date)
-              -- a renewal order waiting for its subscription waits while the subscription
-              -- (its end date as it is now) outlives the next billing day
-              and (l.charge_kind <> all(cast(:renewal_kinds as text[]))
-                   or s.renewal_order_number is distinct from l.order_number
-                   or s.expires_at < d.next_date)
+              and {CONSOLIDATES_NOW_SQL}
             """
         ),
-        {
-            "all_on": _kinds(include_overusage=True, include_domain_ssl_renewals=True),
-            "overusage_on": _kinds(include_overusage=True),
-            "domain_ssl_on": _kinds(include_domain_ssl_renewals=True),
-            "none_on": _kinds(),
-            "renewal_kinds": renewal_kinds,
-        },
+        consolidates_now_params(),
     )
-    invoiced = invoice_staged_lines(
+    invoiced = invoice_renew_and_complete(
         conn, invoice_type=InvoiceType.consolidated.value, last_numbers=last_numbers
     )
     add_progress(conn, run_id, customers=len(customers), invoiced=invoiced)

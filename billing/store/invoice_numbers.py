@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from billing.invoice_numbers import invoice_number
+
 _NEXT = text(
     """
     insert into invoice_number_sequences (issuer_id, series, last_number)
@@ -19,7 +21,7 @@ def next_invoice_number(conn: Connection, issuer_id: str, series: str) -> str:
     """Takes the next number inside the caller's transaction: the row lock serialises issuers'
     concurrent invoices and a rollback gives the number back, so the series has no gaps."""
     number = conn.execute(_NEXT, {"issuer_id": issuer_id, "series": series}).scalar_one()
-    return f"{series}-{number:06d}"
+    return invoice_number(series, number)
 
 
 _RESERVE = text(
@@ -41,4 +43,4 @@ def reserve_invoice_numbers(conn: Connection, issuer_id: str, series: str, count
     last = conn.execute(
         _RESERVE, {"issuer_id": issuer_id, "series": series, "count": count}
     ).scalar_one()
-    return [f"{series}-{number:06d}" for number in range(last - count + 1, last + 1)]
+    return [invoice_number(series, number) for number in range(last - count + 1, last + 1)]

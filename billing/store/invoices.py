@@ -131,7 +131,7 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
 
 
 def summary_markers(conn: Connection, source_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each consolidated source invoice's `Created (<code>)` or `Multiple Created` (seed 001)."""
+    """Each consolidated source invoice's `Created (<code>)` or `Multiple Created`, as the Outgoing Billings list shows it."""
     codes: dict[uuid.UUID, list[str]] = defaultdict(list)
     if source_ids:
         for source_id, code in conn.execute(

@@ -13,8 +13,8 @@ from billing.periods import Period
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
-    invoice_staged_lines,
-    key_part_sql,
+    grouping_key_sql,
+    invoice_renew_and_complete,
     lock_sequences,
     payment_term_days_sql,
 )
@@ -67,19 +67,24 @@ def count_keys(conn: Connection, issuer_id: str, grouping: InvoiceGrouping) -> i
     )
 
 
-# The default grouping key's parts, over billing_lines `l` joined to the receiver's partner `p`.
-RECEIVER_KEY_PARTS = [
-    "l.receiver_id",
-    "null",
-    "l.invoice_group_number",
-    "coalesce(l.bill_to_contact, p.bill_to_contact)",
-    "coalesce(l.payment_term, p.payment_term)",
-    "l.currency",
-]
+# The default grouping key's fields, over billing_lines `l` joined to the receiver's partner `p`.
+RECEIVER_KEY = {
+    "receiver_id": "l.receiver_id",
+    "invoice_group_number": "l.invoice_group_number",
+    "bill_to_contact": "coalesce(l.bill_to_contact, p.bill_to_contact)",
+    "payment_term": "coalesce(l.payment_term, p.payment_term)",
+    "currency": "l.currency",
+}
+VENDOR_KEY = {"vendor_id": "l.vendor_id", "currency": "l.currency"}
+# billing.payment_terms.due_date of the period's last day (`:last_day`) and the line's term.
+RECEIVER_DUE_DATE = (
+    f"cast(:last_day as date) + {payment_term_days_sql(RECEIVER_KEY['payment_term'])}"
+)
 
 
-def grouping_key_sql(parts: list[str]) -> str:
-    return " || '|' || ".join(key_part_sql(part) for part in parts)
+def run_key_sql(grouping: InvoiceGrouping) -> str:
+    """The month-end run's stored grouping key, over `l` and `p`, for the issuer's grouping."""
+    return grouping_key_sql(**(VENDOR_KEY if grouping is InvoiceGrouping.vendor else RECEIVER_KEY))
 
 
 def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
@@ -88,7 +93,6 @@ def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
         fields = """null::text as receiver_id, l.vendor_id, null::text as invoice_group_number,
                     null::text as bill_to_contact, null::text as payment_term,
                     null::date as due_date"""
-        key = ["null", "l.vendor_id", "null", "null", "null", "l.currency"]
         page_column = "vendor_id"
     else:
         # Zuora: receiver, invoice group number, bill-to, payment term, currency; empty bill-to
@@ -96,11 +100,9 @@ def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
         fields = f"""l.receiver_id, null::text as vendor_id, l.invoice_group_number,
                     coalesce(l.bill_to_contact, p.bill_to_contact) as bill_to_contact,
                     coalesce(l.payment_term, p.payment_term) as payment_term,
-                    cast(:last_day as date) + {payment_term_days_sql("coalesce(l.payment_term, p.payment_term)")}
-                      as due_date"""
-        key = RECEIVER_KEY_PARTS
+                    {RECEIVER_DUE_DATE} as due_date"""
         page_column = "receiver_id"
-    grouping_key = grouping_key_sql(key)
+    grouping_key = run_key_sql(grouping)
     exclusion = ""
     if leave_for_consolidation:
         # Lines billing-day consolidation will take are not the month-end run's.
@@ -157,7 +159,7 @@ def invoice_page(
             "consolidated_kinds": sorted(included_kinds(billing.rules)),
         },
     )
-    invoiced = invoice_staged_lines(
+    invoiced = invoice_renew_and_complete(
         conn, invoice_type=InvoiceType.periodic.value, last_numbers=last_numbers
     )
     add_progress(conn, run_id, customers=len(keys), invoiced=invoiced)

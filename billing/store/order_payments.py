@@ -1,5 +1,5 @@
 """Orders paid by hand, outside any invoice: recorded with who did it, and left out of
-billing-day consolidation (seed 002)."""
+billing-day consolidation."""
 
 from __future__ import annotations
 

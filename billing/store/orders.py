@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.common import Page
 from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem, ProvisioningIn
-from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.errors import Conflict, NotFound
+from billing.order_validation import Party, check_offers, check_parties
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
@@ -84,38 +85,27 @@ def _existing_order(conn: Connection, order_number: str, digest: str) -> Order |
 
 def _validate_new_order(conn: Connection, body: OrderIn) -> None:
     found = {
-        row.id: row
+        row.id: Party(level=PartnerLevel(row.level), parent_id=row.parent_id)
         for row in conn.execute(
             select(partners.c.id, partners.c.level, partners.c.parent_id).where(
                 partners.c.id.in_([body.issuer_id, body.customer_id])
             )
         )
     }
-    issuer, customer = found.get(body.issuer_id), found.get(body.customer_id)
-    if issuer is None:
-        raise InvalidRequest(f"Unknown issuer {body.issuer_id!r}; create the partner first.")
-    if customer is None:
-        raise InvalidRequest(f"Unknown customer {body.customer_id!r}; create the partner first.")
-    if issuer.level == PartnerLevel.customer:
-        raise InvalidRequest(f"{body.issuer_id!r} is a customer and cannot issue invoices.")
-    if customer.parent_id != body.issuer_id:
-        raise InvalidRequest(
-            f"{body.customer_id!r} is not billed by {body.issuer_id!r}: billing reaches exactly "
-            "one level down, from a partner to the partners directly below it."
-        )
-    wanted = {item.offer_id for item in body.items}
-    currencies = dict(
-        conn.execute(select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))).all()
+    check_parties(
+        body.issuer_id,
+        body.customer_id,
+        found.get(body.issuer_id),
+        found.get(body.customer_id),
     )
-    missing = sorted(wanted - currencies.keys())
-    if missing:
-        raise InvalidRequest(f"Unknown offer(s) {missing}; create them first.")
-    if len(set(currencies.values())) > 1:
-        by_currency = sorted(f"{offer} ({currency})" for offer, currency in currencies.items())
-        raise InvalidRequest(
-            "The items of one order must share one currency so the order can be invoiced as "
-            f"one document; these offers differ: {', '.join(by_currency)}. Split the order."
+    wanted = {item.offer_id for item in body.items}
+    currencies = {
+        row.id: row.currency
+        for row in conn.execute(
+            select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))
         )
+    }
+    check_offers(wanted, currencies)
 
 
 def get_order(conn: Connection, order_number: str) -> Order:

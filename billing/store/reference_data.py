@@ -17,34 +17,15 @@ from billing.contracts.reference_data import (
     VendorIn,
 )
 from billing.errors import InvalidRequest, NotFound
+from billing.partner_hierarchy import check_parent_level, check_parent_reference
 from billing.schema import offers, partners, vendors
-from billing.vocabulary import PartnerLevel
-
-# The level a partner's parent must have: billing always reaches one level down.
-_PARENT_LEVELS = {
-    PartnerLevel.distributor: set(),
-    PartnerLevel.seller: {PartnerLevel.distributor},
-    PartnerLevel.customer: {PartnerLevel.seller, PartnerLevel.distributor},
-}
 
 
 def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
-    allowed = _PARENT_LEVELS[body.level]
-    if body.parent_id is None and allowed:
-        raise InvalidRequest(f"A {body.level} needs a parent_id: the partner that bills it.")
+    check_parent_reference(body.level, partner_id, body.parent_id)
     if body.parent_id is not None:
-        if not allowed:
-            raise InvalidRequest("A distributor stands at the top and takes no parent_id.")
-        if body.parent_id == partner_id:
-            raise InvalidRequest("A partner cannot be its own parent.")
         parent_level = conn.scalar(select(partners.c.level).where(partners.c.id == body.parent_id))
-        if parent_level is None:
-            raise InvalidRequest(f"Unknown parent partner {body.parent_id!r}; create it first.")
-        if PartnerLevel(parent_level) not in allowed:
-            raise InvalidRequest(
-                f"A {body.level}'s parent must be a {' or '.join(sorted(allowed))}; "
-                f"{body.parent_id!r} is a {parent_level}."
-            )
+        check_parent_level(body.level, body.parent_id, parent_level)
     _check_consolidation_days(conn, partner_id, body)
     consolidation = body.settings.consolidation
     values = {

@@ -1,4 +1,4 @@
-"""Renewal orders (seed 002): N days before a subscription's end date (N = the customer's
+"""Renewal orders: N days before a subscription's end date (N = the customer's
 renewal-order period) the engine makes an open renewal order with one monthly billing line for
 the next term. Perpetual subscriptions never renew. One renewal per term: the subscription
 holds its open renewal order until an invoice takes it (billing.store.run_invoicing renews
@@ -14,10 +14,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Connection, text
 
 from billing.store.run_invoicing import minor_units_sql
+from billing.vocabulary import ChargeKind, OfferCategory
 
 # Renewal-order periods are at most this long (billing.contracts.reference_data), which lets
 # the index on end dates narrow the search before the per-customer N is applied.
 MAX_RENEWAL_ORDER_DAYS = 366
+
+
+def renewal_charge_kind_sql(category: str) -> str:
+    """billing.consolidation.charge_kind of a generated renewal order (never resold, never an
+    end-date alignment), from the offer's category."""
+    special = ", ".join(f"'{c.value}'" for c in (OfferCategory.domain, OfferCategory.ssl))
+    return (
+        f"(case when {category} in ({special}) then '{ChargeKind.domain_ssl_renewal.value}' "
+        f"else '{ChargeKind.renewal.value}' end)"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,7 @@ def generate_renewal_orders(
                        round(d.quantity * d.unit_price, {minor_units_sql("d.currency")}),
                        d.currency, 'monthly', d.invoice_group_number, d.bill_to_contact,
                        d.payment_term,
-                       case when d.category in ('domain', 'ssl') then 'domain_ssl_renewal'
-                            else 'renewal' end
+                       {renewal_charge_kind_sql("d.category")}
                 from due_renewals d join new_items using (order_number)
                 on conflict (charge_key) do nothing
                 returning subscription_id, order_number

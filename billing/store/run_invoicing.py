@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlalchemy import Connection, text
 
+from billing.invoice_numbers import INVOICE_SERIES
 from billing.money import _MINOR_UNITS_OTHER_THAN_TWO
 from billing.payment_terms import DAYS
-
-SERIES = "INV"  # the series per-order invoices use: one gapless numbering per issuer
 
 
 def payment_term_days_sql(column: str) -> str:
@@ -40,9 +40,24 @@ def key_part_sql(expression: str) -> str:
     return rf"replace(replace(coalesce({expression}, ''), '\', '\\'), '|', '\|')"
 
 
+def grouping_key_sql(
+    *,
+    currency: str,
+    receiver_id: str = "null",
+    vendor_id: str = "null",
+    invoice_group_number: str = "null",
+    bill_to_contact: str = "null",
+    payment_term: str = "null",
+) -> str:
+    """The stored grouping key of billing.invoice_grouping.stored_key, from SQL expressions for
+    the fields of a GroupingKey (a field the grouping does not use stays null), in its order."""
+    parts = (receiver_id, vendor_id, invoice_group_number, bill_to_contact, payment_term, currency)
+    return " || '|' || ".join(key_part_sql(part) for part in parts)
+
+
 def number_sql(n: str) -> str:
-    """The invoice number `INV-000042`, as billing.store.invoice_numbers formats it."""
-    return f"'{SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
+    """The invoice number billing.invoice_numbers.invoice_number gives for INVOICE_SERIES and `n`."""
+    return f"'{INVOICE_SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
 
 
 def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int]:
@@ -56,14 +71,14 @@ def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int
             "insert into invoice_number_sequences (issuer_id, series, last_number) "
             "select unnest(cast(:ids as text[])), :series, 0 on conflict do nothing"
         ),
-        {"ids": ids, "series": SERIES},
+        {"ids": ids, "series": INVOICE_SERIES},
     )
     rows = conn.execute(
         text(
             "select issuer_id, last_number from invoice_number_sequences "
             "where series = :series and issuer_id = any(:ids) order by issuer_id for update"
         ),
-        {"ids": ids, "series": SERIES},
+        {"ids": ids, "series": INVOICE_SERIES},
     ).all()
     return {row.issuer_id: row.last_number for row in rows}
 
@@ -74,78 +89,108 @@ class Invoiced:
     lines_invoiced: int
 
 
-def invoice_staged_lines(
+# The steps of invoicing staged lines, as the parts of one statement: PostgreSQL runs them on
+# one snapshot in one round trip, each reading what the one before it returned.
+
+# One group per grouping key of the staged lines, with its subtotal.
+_GROUP_STAGED_LINES = """
+    groups as (
+        select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+               invoice_group_number, bill_to_contact, payment_term, due_date,
+               sum(amount) as subtotal
+        from run_lines
+        group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+                 invoice_group_number, bill_to_contact, payment_term, due_date
+    )"""
+
+# One invoice per group not invoiced yet for this period. The unique index is the arbiter, so a
+# group already invoiced is skipped by the index itself. Numbers come after, once it is known
+# which invoices really were made.
+_INSERT_NEW_INVOICES = """
+    inserted as (
+        insert into invoices (
+            number, type, status, issuer_id, receiver_id, vendor_id, currency,
+            subtotal, total, bill_to_contact, payment_term, due_date,
+            invoice_group_number, period, grouping_key
+        )
+        select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
+               receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
+               payment_term, due_date, invoice_group_number, period, grouping_key
+        from groups
+        on conflict (issuer_id, type, period, grouping_key)
+            where grouping_key is not null do nothing
+        returning id, issuer_id, period, grouping_key
+    )"""
+
+# Each staged line not invoiced yet joins its group's new invoice.
+_LINK_LINES_TO_NEW_INVOICES = """
+    linked as (
+        update billing_lines l set invoice_id = ins.id
+        from run_lines r
+        join inserted ins using (issuer_id, period, grouping_key)
+        where l.id = r.id and l.invoice_id is null
+        returning l.id, l.subscription_id, l.order_number
+    )"""
+
+# Once the invoice for a renewal order exists, the subscription renews for another term.
+_RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS = """
+    renewed as (
+        update subscriptions s
+        set expires_at = s.expires_at + make_interval(months => o.term_months),
+            renewal_order_number = null
+        from linked k, offers o
+        where s.id = k.subscription_id and s.renewal_order_number = k.order_number
+          and o.id = s.offer_id
+        returning 1
+    )"""
+
+# An open order whose lines are invoiced is complete.
+_COMPLETE_ORDERS_OF_INVOICED_LINES = """
+    closed as (
+        update orders set status = 'completed', completed_at = now()
+        where status = 'open'
+          and order_number in (select order_number from linked where order_number is not null)
+        returning 1
+    )"""
+
+_INVOICE_RENEW_AND_COMPLETE = (
+    "with"
+    + ",".join(
+        (
+            _GROUP_STAGED_LINES,
+            _INSERT_NEW_INVOICES,
+            _LINK_LINES_TO_NEW_INVOICES,
+            _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
+            _COMPLETE_ORDERS_OF_INVOICED_LINES,
+        )
+    )
+    + """
+    select coalesce((select array_agg(id) from inserted), '{}') as ids,
+           (select count(*) from linked) as lines,
+           (select count(*) from renewed) + (select count(*) from closed) as side_effects
+    """
+)
+
+
+def invoice_renew_and_complete(
     conn: Connection, *, invoice_type: str, last_numbers: dict[str, int]
 ) -> Invoiced:
-    """Group the staged lines of `run_lines` by their grouping key into new invoices, link the
-    lines, renew subscriptions whose renewal order was just invoiced, and advance the sequences.
+    """Invoice the staged lines of `run_lines` (one numbered invoice per grouping key), renew
+    the subscriptions whose renewal order they invoice, and complete their open orders.
 
     `run_lines` has: id, issuer_id, receiver_id (null for a per-vendor invoice), vendor_id
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
     payment_term, period, due_date, grouping_key.
     """
-    # 1. Insert one invoice per group not invoiced yet for this period; the unique index is
-    #    the arbiter, so a group already invoiced is skipped by the index itself. Numbers come
-    #    in step 2, once we know which invoices really were made.
-    made = conn.execute(
-        text(
-            """
-            with groups as (
-                select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-                       invoice_group_number, bill_to_contact, payment_term, due_date,
-                       sum(amount) as subtotal
-                from run_lines
-                group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-                         invoice_group_number, bill_to_contact, payment_term, due_date
-            ),
-            inserted as (
-                insert into invoices (
-                    number, type, status, issuer_id, receiver_id, vendor_id, currency,
-                    subtotal, total, bill_to_contact, payment_term, due_date,
-                    invoice_group_number, period, grouping_key
-                )
-                select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
-                       receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
-                       payment_term, due_date, invoice_group_number, period, grouping_key
-                from groups
-                on conflict (issuer_id, type, period, grouping_key)
-                    where grouping_key is not null do nothing
-                returning id, issuer_id, period, grouping_key
-            ),
-            linked as (
-                update billing_lines l set invoice_id = ins.id
-                from run_lines r
-                join inserted ins using (issuer_id, period, grouping_key)
-                where l.id = r.id and l.invoice_id is null
-                returning l.id, l.subscription_id, l.order_number
-            ),
-            renewed as (
-                -- Odin: once the invoice for a renewal order exists, the subscription renews.
-                update subscriptions s
-                set expires_at = s.expires_at + make_interval(months => o.term_months),
-                    renewal_order_number = null
-                from linked k, offers o
-                where s.id = k.subscription_id and s.renewal_order_number = k.order_number
-                  and o.id = s.offer_id
-                returning 1
-            ),
-            closed as (
-                update orders set status = 'completed', completed_at = now()
-                where status = 'open'
-                  and order_number in (select order_number from linked where order_number is not null)
-                returning 1
-            )
-            select coalesce((select array_agg(id) from inserted), '{}') as ids,
-                   (select count(*) from linked) as lines,
-                   (select count(*) from renewed) + (select count(*) from closed) as side_effects
-            """
-        ),
-        {"type": invoice_type},
-    ).one()
-    if not made.ids:
-        return Invoiced(invoices_created=0, lines_invoiced=made.lines)
-    # 2. Number the new invoices gaplessly after each issuer's last number, in the order of
-    #    their first line, and advance the sequences (locked by the caller) past them.
+    made = conn.execute(text(_INVOICE_RENEW_AND_COMPLETE), {"type": invoice_type}).one()
+    if made.ids:
+        number_new_invoices(conn, list(made.ids), last_numbers)
+    return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
+
+
+def number_new_invoices(conn: Connection, ids: list[UUID], last_numbers: dict[str, int]) -> None:
+    """Number the new invoices gaplessly after each issuer's last number, in the order of their
+    first line, and advance the sequences (locked by the caller) past them."""
     conn.execute(
         text(
             f"""
@@ -177,11 +222,10 @@ def invoice_staged_lines(
         {
             "issuers": list(last_numbers),
             "lasts": list(last_numbers.values()),
-            "ids": list(made.ids),
-            "series": SERIES,
+            "ids": ids,
+            "series": INVOICE_SERIES,
         },
     )
-    return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
 
 
 def add_progress(

@@ -8,11 +8,11 @@ from sqlalchemy import Connection, select, update
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import Subscription, SubscriptionChange
-from billing.errors import Conflict, NotFound
+from billing.errors import NotFound
 from billing.schema import billing_lines, offers, subscriptions
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
-from billing.subscriptions import ensure_quantity_may_change
+from billing.subscriptions import ensure_end_date_may_change, ensure_quantity_may_change
 from billing.vocabulary import BillingType
 
 
@@ -71,15 +71,11 @@ def change_subscription(
     if row is None:
         raise NotFound(f"No subscription with id {subscription_id!r}.")
     given = change.model_fields_set
-    perpetual_one_time = row.perpetual and BillingType(row.billing_type) is BillingType.one_time
+    billing_type = BillingType(row.billing_type)
     if "quantity" in given:
-        ensure_quantity_may_change(
-            perpetual=row.perpetual, billing_type=BillingType(row.billing_type)
-        )
-    if "ends_at" in given and perpetual_one_time:
-        raise Conflict(
-            "A perpetual one-time subscription never renews, so its end date cannot be changed."
-        )
+        ensure_quantity_may_change(perpetual=row.perpetual, billing_type=billing_type)
+    if "ends_at" in given:
+        ensure_end_date_may_change(perpetual=row.perpetual, billing_type=billing_type)
     values: dict[str, Any] = {}
     if "quantity" in given:
         values["quantity"] = change.quantity

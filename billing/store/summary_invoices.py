@@ -69,27 +69,9 @@ _FACTS = text(
 ).bindparams(bindparam("ids", type_=_UUIDS))
 
 
-def _issuer_with_feature(conn: Connection, issuer_id: str) -> None:
-    enabled = conn.scalar(select(partners.c.summary_invoices).where(partners.c.id == issuer_id))
-    if enabled is None:
-        raise NotFound(f"No partner with id {issuer_id!r}.")
-    if not enabled:
-        raise FeatureNotEnabled(
-            f"Summary invoices are not enabled for {issuer_id}. Turn on the partner setting "
-            "`summary_invoices` (seed: 'Activate the Invoices tab') and try again."
-        )
-
-
-def preview(conn: Connection, body: SummaryRequestIn) -> tuple[list[str], list[SkippedInvoice]]:
-    """Which selected invoices a request adds and which it skips, and why; writes nothing."""
-    _issuer_with_feature(conn, body.issuer_id)
-    ids: list[uuid.UUID] = []
-    for raw in body.invoice_ids:
-        try:
-            ids.append(uuid.UUID(raw))
-        except ValueError:
-            continue  # reported as not found below
-    facts = {
+def source_facts(conn: Connection, ids: list[uuid.UUID]) -> dict[str, SourceFacts]:
+    """What billing.summary_invoices.classify needs to know of each selected invoice."""
+    return {
         str(row.id): SourceFacts(
             invoice_id=str(row.id),
             number=row.number,
@@ -102,6 +84,29 @@ def preview(conn: Connection, body: SummaryRequestIn) -> tuple[list[str], list[S
         )
         for row in conn.execute(_FACTS, {"ids": ids})
     }
+
+
+def _issuer_with_feature(conn: Connection, issuer_id: str) -> None:
+    enabled = conn.scalar(select(partners.c.summary_invoices).where(partners.c.id == issuer_id))
+    if enabled is None:
+        raise NotFound(f"No partner with id {issuer_id!r}.")
+    if not enabled:
+        raise FeatureNotEnabled(
+            f"Summary invoices are not enabled for {issuer_id}. Turn on the partner setting "
+            "`summary_invoices` ('Activate the Invoices tab') and try again."
+        )
+
+
+def preview(conn: Connection, body: SummaryRequestIn) -> tuple[list[str], list[SkippedInvoice]]:
+    """Which selected invoices a request adds and which it skips, and why; writes nothing."""
+    _issuer_with_feature(conn, body.issuer_id)
+    ids: list[uuid.UUID] = []
+    for raw in body.invoice_ids:
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue  # reported as not found below
+    facts = source_facts(conn, ids)
     # Look ids up in their canonical form, so an upper-case UUID still finds its invoice.
     canonical = {raw: _canonical(raw) for raw in body.invoice_ids}
     added, skipped = classify(
@@ -174,6 +179,21 @@ _CANDIDATES = text(
     """
 )
 
+def stage_candidates(conn: Connection, request_id: uuid.UUID, issuer_id: str) -> None:
+    """Stage in `summary_candidates` the lines the request's invoices still give: the
+    set-based form of billing.summary_invoices.classify, re-checked when the request runs
+    because a racing request may have taken lines since it was recorded."""
+    conn.execute(
+        _CANDIDATES,
+        {
+            "request_id": request_id,
+            "issuer_id": issuer_id,
+            "verified": InvoiceStatus.verified.value,
+            "summary": InvoiceType.summary.value,
+        },
+    )
+
+
 _LINK_LINES = text(
     """
     insert into summary_invoice_lines (billing_line_id, summary_invoice_id, source_invoice_id)
@@ -215,15 +235,7 @@ def consolidate(conn: Connection, request_id: str) -> ConsolidationResult:
         text("select pg_advisory_xact_lock(hashtext('summary-invoices:' || :issuer_id))"),
         {"issuer_id": request.issuer_id},
     )
-    conn.execute(
-        _CANDIDATES,
-        {
-            "request_id": rid,
-            "issuer_id": request.issuer_id,
-            "verified": InvoiceStatus.verified.value,
-            "summary": InvoiceType.summary.value,
-        },
-    )
+    stage_candidates(conn, rid, request.issuer_id)
     sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
     lines = 0
     for receiver_id, currency, amount, count in conn.execute(

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 23:21:19.902693
 
-Summary invoices (seed 001): partner setting and country, summary requests, summary invoices as
+Summary invoices: partner setting and country, summary requests, summary invoices as
 invoices of type 'summary' with their lines (each billing line consolidated once, by primary
 key), per-currency totals, tax documents (one per summary invoice) and partner API tokens.
 """

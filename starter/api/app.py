@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from billing.database import make_engine, resolve_database_url
 from billing.settings import Settings, get_settings
+from billing.temporal.connect import connect
 from starter import console
 from starter.api import problems
 from starter.api.auth import authenticate, require_admin
@@ -25,7 +26,6 @@ from starter.api.routes import (
     reference_data,
     summary_invoices,
 )
-from starter.temporal import connect
 
 DESCRIPTION = """
 Billing engine API. Order systems submit orders and provisioning outcomes; Temporal workflows

@@ -23,8 +23,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.database import make_engine
+from billing.temporal.search_attributes import register_search_attributes
 from starter.binaries import temporal_test_server
-from starter.temporal import register_search_attributes
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
 from worker import build_worker

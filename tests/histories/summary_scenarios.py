@@ -17,7 +17,7 @@ from workflows.tax_sync import workflow_id as tax_workflow_id
 
 
 async def split_across_customers(r: Recorder) -> None:
-    """Use case 3: an invoice for two customers and one for the second."""
+    """An invoice for two customers and one for the second: two summaries, one split source."""
     world = await build_summary_world(r.api, "rec-split")
     i1 = make_invoice(r.engine, world, world.seller, [(world.c1, 1), (world.c2, 2)])
     i2 = make_invoice(r.engine, world, world.seller, [(world.c2, 4)])

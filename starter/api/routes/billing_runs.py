@@ -16,9 +16,13 @@ from billing.contracts.billing_runs import (
 from billing.errors import InvalidRequest, NotFound
 from billing.store import billing_runs as store
 from billing.store.reference_data import get_partner
+from billing.temporal.billing_runs import (
+    start_billing_run,
+    start_consolidation_run,
+    temporal_status,
+)
 from billing.vocabulary import PartnerLevel, RunKind, RunStatus
 from starter.api.context import AppContext, get_context
-from starter.billing_runs import start_billing_run, start_consolidation_run, temporal_status
 
 router = APIRouter(prefix="/v1", tags=["billing runs"])
 

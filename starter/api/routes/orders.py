@@ -14,9 +14,9 @@ from billing.contracts.orders import (
 )
 from billing.store import order_payments
 from billing.store import orders as store
+from billing.temporal.order_workflows import deliver_outcome, ensure_order_workflow
 from billing.vocabulary import OrderStatus
 from starter.api.context import AppContext, get_context
-from starter.order_workflows import deliver_outcome, ensure_order_workflow
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 

@@ -1,4 +1,4 @@
-"""Summary invoices (seed 001): requests that consolidate selected invoices, the summary
+"""Summary invoices: requests that consolidate selected invoices, the summary
 invoices they make, their tax sync and tax invoice PDF."""
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from billing.errors import NotFound
 from billing.store import summary_invoices as store
 from billing.store import tax_sync
 from billing.tax.configured import tax_sync_options
+from billing.temporal.summary_requests import start_summary_request
+from billing.temporal.tax_syncs import retry_tax_sync
 from billing.vocabulary import SummaryInvoiceState, SummaryRequestStatus
 from starter.api.auth import Principal, authenticate
 from starter.api.context import AppContext, get_context
-from starter.summary_workflows import retry_tax_sync, start_summary_request
 
 router = APIRouter(prefix="/v1", tags=["summary invoices"])
 
@@ -67,7 +68,7 @@ async def get_summary_request(
     principal: Principal = Depends(authenticate),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryRequestView:
-    """`status` and the seed's `message`: "Invoices are being created. Please wait." until
+    """`status` and the administrator-facing `message`: "Invoices are being created. Please wait." until
     the summaries are committed, then "Invoice creation is complete. ..."."""
     view = await ctx.transaction(store.get_request, request_id)
     if principal.partner_id not in (None, view.issuer_id):

@@ -11,11 +11,13 @@ from billing.billing_days import (
     billing_date,
     billing_days_falling_on,
     consolidation_target,
+    due_days,
     next_billing_date,
 )
 from billing.consolidation import (
     ConsolidationRules,
     charge_kind,
+    consolidates_now,
     included_kinds,
     is_included,
     renewal_due_now,
@@ -32,7 +34,6 @@ from billing.invoice_grouping import (
 )
 from billing.payment_terms import due_date
 from billing.periods import Period
-from billing.store.consolidation import due_days
 from billing.vocabulary import (
     ChargeKind,
     InvoiceGrouping,
@@ -257,6 +258,25 @@ def test_a_renewal_waits_while_its_end_date_outlives_the_next_billing_day() -> N
     assert not renewal_due_now(date(2027, 4, 20), date(2027, 4, 1))
 
 
+def test_only_a_renewal_its_subscription_still_waits_for_can_be_too_early() -> None:
+    april = date(2027, 4, 1)
+    early = date(2027, 4, 20)
+    renewal = kind(OrderType.renewal)
+    assert not consolidates_now(
+        renewal, OFF, paid_manually=False, subscription_ends=early, next_billing_date=april
+    )
+    assert consolidates_now(
+        renewal, OFF, paid_manually=False, subscription_ends=None, next_billing_date=april
+    )
+    assert consolidates_now(
+        ChargeKind.resold, OFF, paid_manually=False, subscription_ends=early,
+        next_billing_date=april,
+    )  # fmt: skip
+    assert not consolidates_now(
+        renewal, OFF, paid_manually=True, subscription_ends=None, next_billing_date=april
+    )
+
+
 # --- M versus N and the overdue period ---------------------------------------------------------
 
 
@@ -272,7 +292,7 @@ def test_m_within_both_periods_is_accepted() -> None:
         (31, 30, 30, "renewal-order period of A (30 days) or the overdue period"),
     ],
 )
-def test_m_outside_the_renewal_or_overdue_period_is_refused_with_the_seeds_rule(
+def test_m_outside_the_renewal_or_overdue_period_is_refused_with_the_rule_explained(
     m: int, n: int, overdue: int, named: str
 ) -> None:
     with pytest.raises(InvalidRequest) as refused:

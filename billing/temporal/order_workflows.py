@@ -1,10 +1,9 @@
 """Starting and signalling order workflows. Both are idempotent, so an API request that failed
-half-way can simply be retried by the order system."""
+half-way can simply be retried by the order system, and order recovery can start what is missing."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -16,10 +15,11 @@ from temporalio.common import (
 
 from billing.contracts.order_workflow import OrderWorkflowInput, ProvisioningReported
 from billing.contracts.orders import Order
+from billing.temporal.executions import start_once
 from billing.vocabulary import OrderStatus, Outcome
-from starter.temporal import start_once
 from workflows import search_attributes as sa
-from workflows.order import BillingState, OrderWorkflow, workflow_id
+from workflows.order import PROVISIONING_REPORTED, OrderWorkflow, workflow_id
+from workflows.search_attributes import BillingState
 
 
 def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
@@ -33,7 +33,13 @@ def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
 
 
 async def _start(
-    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta, **extra: Any
+    client: Client,
+    order: Order,
+    *,
+    task_queue: str,
+    stuck_after: timedelta,
+    id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+    report: ProvisioningReported | None = None,
 ) -> None:
     if order.status is OrderStatus.completed:
         return
@@ -46,6 +52,7 @@ async def _start(
         task_queue=task_queue,
         # A finished order is never run again under the same number.
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=id_conflict_policy,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(sa.ORDER_NUMBER, order.order_number),
@@ -58,7 +65,8 @@ async def _start(
             f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
             f"{len(order.items)} item(s)"
         ),
-        **extra,
+        start_signal=PROVISIONING_REPORTED if report is not None else None,
+        start_signal_args=[report] if report is not None else [],
     )
 
 
@@ -90,6 +98,5 @@ async def deliver_outcome(
         order,
         task_queue=task_queue,
         stuck_after=stuck_after,
-        start_signal="provisioning_reported",
-        start_signal_args=[ProvisioningReported(item_id=item_id, outcome=outcome)],
+        report=ProvisioningReported(item_id=item_id, outcome=outcome),
     )

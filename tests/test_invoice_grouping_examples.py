@@ -1,6 +1,7 @@
-"""Seed 003's two invoice-grouping examples, written out as in the seed and run through the
-real API, worker, Temporal and PostgreSQL: the month-end run must make exactly INV001-INV004
-with the seed's bill-to contacts and payment terms."""
+"""The two reference invoice-grouping examples (subscriptions; order line items), written out
+as billing administrators know them and run through the real API, worker, Temporal and
+PostgreSQL: the month-end run must make exactly INV001-INV004 with their bill-to contacts and
+payment terms."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.recurring import (
     month_end,
     provisioned_order,
     recurring_world,
-    seed_number,
+    short_number,
     subscriptions_by_item,
     this_period,
 )
@@ -87,7 +88,7 @@ async def test_example_1_invoice_grouping_for_subscriptions(
     by_sub_id = {s["id"]: name for name, s in subs.items()}
     made = await invoices(api, issuer_id=w.issuer, type="periodic")
     got = {
-        seed_number(inv["number"]): (
+        short_number(inv["number"]): (
             sorted(by_sub_id[line["subscription_id"]] for line in inv["lines"]),
             inv["bill_to_contact"],
             inv["payment_term"],
@@ -101,7 +102,7 @@ async def test_example_1_invoice_grouping_for_subscriptions(
         assert inv["receiver_id"] == a001 and inv["type"] == "periodic"
         assert inv["due_date"] == due(period, inv["payment_term"])
         assert {line["receiver_id"] for line in inv["lines"]} == {a001}
-    groups = {seed_number(inv["number"]): inv["invoice_group_number"] for inv in made}
+    groups = {short_number(inv["number"]): inv["invoice_group_number"] for inv in made}
     assert groups == {"INV001": "PO #1", "INV002": "PO #2", "INV003": None, "INV004": None}
 
 
@@ -158,7 +159,7 @@ async def test_example_2_invoice_grouping_for_order_line_items(
     assert (result.invoices_created, result.lines_invoiced) == (4, 6)
     made = await invoices(api, issuer_id=w.issuer, type="periodic")
     got = {
-        seed_number(inv["number"]): (
+        short_number(inv["number"]): (
             sorted(line["item_id"] for line in inv["lines"]),
             inv["bill_to_contact"],
             inv["payment_term"],
@@ -168,7 +169,7 @@ async def test_example_2_invoice_grouping_for_order_line_items(
     assert got == {
         number: (items, bill_to, NET[term]) for number, (items, bill_to, term) in expected.items()
     }
-    totals = {seed_number(inv["number"]): inv["total"] for inv in made}
+    totals = {short_number(inv["number"]): inv["total"] for inv in made}
     assert totals == {"INV001": "50.00", "INV002": "50.00", "INV003": "25.00", "INV004": "25.00"}
     assert all(inv["due_date"] == due(period, "due_upon_receipt") for inv in made)
 
@@ -193,7 +194,7 @@ async def test_running_a_period_twice_invoices_nothing_new(
     assert (again.invoices_created, again.lines_invoiced) == (0, 0)
     assert shown["status"] == "completed" and shown["invoices_created"] == 0
     [only] = await invoices(api, issuer_id=w.issuer)
-    assert seed_number(only["number"]) == "INV001" and only["total"] == "90.00"
+    assert short_number(only["number"]) == "INV001" and only["total"] == "90.00"
     # An earlier period has nothing of these lines: they were created in this one.
     earlier = str(Period.before(date.fromisoformat(f"{period}-01")))
     before, _ = await month_end(api, temporal, w.issuer, earlier)

@@ -15,16 +15,16 @@ from temporalio.common import (
 )
 
 from billing.contracts.billing_runs import BillingRunInput, ConsolidationInput
+from billing.temporal.executions import describe_or_none
 from billing.vocabulary import RunStatus
-from starter.temporal import describe_or_none
 from workflows import search_attributes as sa
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,
-    RunState,
     billing_run_id,
     consolidation_run_id,
 )
+from workflows.search_attributes import BillingState
 
 # A finished run may run again (it invoices only what is new); one still going is reused.
 REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE
@@ -32,8 +32,8 @@ CONFLICT = WorkflowIDConflictPolicy.USE_EXISTING
 
 
 def _attributes(period: str, issuer_id: str | None = None) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair] = [
-        SearchAttributePair(sa.BILLING_STATE, RunState.RUNNING),
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(sa.BILLING_STATE, BillingState.RUN_RUNNING),
         SearchAttributePair(sa.BILLING_PERIOD, period),
     ]
     if issuer_id is not None:

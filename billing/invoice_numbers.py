@@ -1,0 +1,12 @@
+"""How an invoice number reads: its series, a dash and the number, zero-padded to six digits
+(`INV-000042`); numbers past 999999 keep every digit."""
+
+from __future__ import annotations
+
+# The series of every invoice an issuer bills: per-order, month-end and consolidated invoices
+# share one gapless numbering per issuer.
+INVOICE_SERIES = "INV"
+
+
+def invoice_number(series: str, number: int) -> str:
+    return f"{series}-{number:06d}"
