@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from starter.console import billings, invoices, orders, runs, sign_in
-from starter.console.session import CsrfRejected, SignInRequired
+from starter.console.session import AdminOnly, CsrfRejected, SignInRequired
 from starter.console.templating import HERE, render
 
 PREFIX = "/console"
@@ -35,8 +35,23 @@ async def _csrf_rejected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _admin_only(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AdminOnly)
+    return render(
+        request,
+        "problem.html",
+        exc.who,
+        status_code=403,
+        title="Administrator only",
+        detail="This page is the administrator's: sign in with the administrator's token "
+        "(BILLING_ADMIN_TOKEN) to use it.",
+        back=f"{PREFIX}/billings",
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_first)
+    app.add_exception_handler(AdminOnly, _admin_only)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     for module in (sign_in, billings, invoices, orders, runs):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)

@@ -30,6 +30,14 @@ class SignInRequired(Exception):
     """No valid session: the console sends the browser to the sign-in page."""
 
 
+class AdminOnly(Exception):
+    """A page or action of the administrator's, asked for with a partner's token."""
+
+    def __init__(self, who: Viewer) -> None:
+        super().__init__(who.principal.name)
+        self.who = who
+
+
 class CsrfRejected(Exception):
     """A form post without the session's CSRF token (another site, or a stale page)."""
 
@@ -124,3 +132,11 @@ async def checked_form(request: Request, csrf: str = Form("")) -> None:
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
         raise CsrfRejected
+
+
+async def admin_viewer(who: Viewer = Depends(viewer)) -> Viewer:
+    """The viewer of a page that is the administrator's (orders and billing runs are not scoped
+    by partner in the API either)."""
+    if not who.is_admin:
+        raise AdminOnly(who)
+    return who

@@ -14,10 +14,10 @@ from starter.console.session import (
     PATH,
     SESSION_COOKIE,
     Viewer,
+    admin_viewer,
     checked_form,
     principal_for,
     set_cookie,
-    viewer,
 )
 from starter.console.templating import render
 
@@ -66,22 +66,13 @@ async def act_on_behalf_of(
     request: Request,
     partner_id: str = Form(""),
     back: str = Form(HOME),
-    who: Viewer = Depends(viewer),
+    who: Viewer = Depends(admin_viewer),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     """The administrator views and acts as one partner (empty: as itself again)."""
     target = back if back.startswith(f"{PATH}/") else HOME
     response = RedirectResponse(target, status_code=303)
     partner_id = partner_id.strip()
-    if not who.is_admin:
-        return render(
-            request,
-            "problem.html",
-            who,
-            status_code=403,
-            title="Only the administrator acts on behalf of partners",
-            detail="Sign in with the administrator's token to act for another partner.",
-        )
     if not partner_id:
         response.delete_cookie(ACTING_FOR_COOKIE, path=PATH)
         return response
