@@ -39,8 +39,13 @@ async def test_sign_in_keeps_the_token_in_a_strict_http_only_cookie_and_sign_out
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_contain_text("That token is not valid")
 
-    await page.get_by_label("API token").fill(ADMIN_TOKEN)
-    await page.get_by_role("button", name="Sign in").click()
+    # By keyboard alone: the skip link, then the token field; Enter sends the form.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("API token")).to_be_focused()
+    await page.keyboard.type(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Outgoing Billings")).to_be_visible()
     await expect(page.get_by_text("Signed in as admin")).to_be_visible()
     [session] = [c for c in await page.context.cookies() if c["name"] == "billing_console_session"]
@@ -159,8 +164,16 @@ async def test_summary_invoices_are_created_from_the_selection_and_their_pdf_dow
     assert download.suggested_filename.startswith("tax-invoice-SUM-")
     pdf = (await download.path()).read_bytes()
     assert pdf.startswith(b"%PDF-")
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = "".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(pdf)).pages)
     assert "Müller Logistik GmbH" in text
+
+    # The receiver signs in with its own token and finds the summary among its incoming ones.
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, live_api_url, await partner_token(api, cw.customer_de))
+    await page.get_by_role("link", name="Invoices Incoming").click()
+    incoming = page.locator("table[data-testid=summary-invoices] tbody tr")
+    await expect(incoming.filter(has_text="Console Reseller Oy")).to_have_count(2)
+    await expect(incoming.filter(has_text="Åkesson Bygg AB")).to_have_count(0)
 
 
 async def test_an_administrator_on_behalf_of_the_seller_retries_a_tax_failed_summary(
