@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
-from decimal import Decimal
 from pathlib import Path
 
 import fontpkg_noto_sans
 from babel.dates import format_date
-from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.enums import TextMode
 
 from billing.invoice_document import InvoiceDocument, Party, percent
-from billing.money import format_money
+from billing.money import format_money, format_unit_price
 
 FONT = "NotoSans"
 FONT_FILE = Path(fontpkg_noto_sans.ROOT) / "files" / "NotoSans[wdth,wght].ttf"
@@ -93,11 +91,6 @@ def _party(pdf: FPDF, heading: str, party: Party | None, x: float, y: float) -> 
     return pdf.get_y()
 
 
-def _unit_price(amount: Decimal, currency: str, locale: str) -> str:
-    # Unit prices keep the precision of the price list (3.333333), unlike amounts.
-    return format_currency(amount, currency, locale=locale, decimal_quantization=False)
-
-
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     locale = doc.locale
     pdf = _Pdf(format="A4")
@@ -137,10 +130,12 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     )
     pdf.set_y(receiver_end + 6)
 
+    columns = _columns(any(line.source_invoice for line in doc.lines))
+
     def header_row() -> None:
         _font(pdf, 9)
         with _bold(pdf):
-            for head, width, align in COLUMNS:
+            for head, width, align in columns:
                 pdf.cell(width, 7, head, border="B", align=align)
         pdf.ln()
 
@@ -156,13 +151,13 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
             description = f"{description} ({line.receiver_id})"
         cells = (
             description,
-            line.source_invoice or "",
+            *([line.source_invoice or ""] if len(columns) == len(COLUMNS) else []),
             str(line.quantity),
-            _unit_price(line.unit_price, line.currency, locale),
+            format_unit_price(line.unit_price, line.currency, locale),
             percent(doc.rate_of(line.currency)),
             format_money(line.amount, line.currency, locale),
         )
-        for (_, width, align), text in zip(COLUMNS, cells, strict=True):
+        for (_, width, align), text in zip(columns, cells, strict=True):
             pdf.cell(width, 6, _fit(pdf, text, width), align=align)
         pdf.ln()
 
@@ -203,6 +198,14 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
                 )  # fmt: skip
         pdf.ln(2)
     return bytes(pdf.output())
+
+
+def _columns(with_sources: bool) -> tuple[tuple[str, float, str], ...]:
+    """The line table's columns; without source invoices the description takes their room."""
+    if with_sources:
+        return COLUMNS
+    (head, width, align), source, *rest = COLUMNS
+    return ((head, width + source[1], align), *rest)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:

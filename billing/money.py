@@ -54,3 +54,10 @@ def format_money(amount: Decimal, currency: str, locale: str | None = None) -> s
         currency_digits=True,
         decimal_quantization=True,
     )
+
+
+def format_unit_price(amount: Decimal, currency: str, locale: str | None = None) -> str:
+    """A unit price keeps the precision of its price list ("€3.333333"), unlike an amount."""
+    return format_currency(
+        amount, currency.upper(), locale=locale or DEFAULT_LOCALE, decimal_quantization=False
+    )

@@ -179,6 +179,7 @@ _CANDIDATES = text(
     """
 )
 
+
 def stage_candidates(conn: Connection, request_id: uuid.UUID, issuer_id: str) -> None:
     """Stage in `summary_candidates` the lines the request's invoices still give: the
     set-based form of billing.summary_invoices.classify, re-checked when the request runs

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.responses import Response
 
-from billing.money import DEFAULT_LOCALE, format_money
+from billing.money import DEFAULT_LOCALE, format_money, format_unit_price
 from billing.vocabulary import InvoiceFrequency
 from starter.console.session import Viewer, csrf_token, remember_csrf
 
@@ -39,6 +39,11 @@ def _money(context: Any, amount: Decimal | None, currency: str | None) -> str:
 
 
 @pass_context
+def _unit_price(context: Any, amount: Decimal, currency: str) -> str:
+    return format_unit_price(amount, currency, _reader(context)[1])
+
+
+@pass_context
 def _when(context: Any, value: datetime | None) -> str:
     if value is None:
         return "—"
@@ -56,6 +61,7 @@ def _frequency(value: str) -> str:
 
 
 templates.env.filters["money"] = _money
+templates.env.filters["unit_price"] = _unit_price
 templates.env.filters["when"] = _when
 templates.env.filters["day"] = _day
 templates.env.filters["frequency"] = _frequency

@@ -17,7 +17,14 @@ from billing.invoice_per_order import (
     invoice_frequency,
     plan_order_billing,
 )
-from billing.money import format_money, line_amount, minor_units, round_money, total
+from billing.money import (
+    format_money,
+    format_unit_price,
+    line_amount,
+    minor_units,
+    round_money,
+    total,
+)
 from billing.subscriptions import add_months, ensure_quantity_may_change, expires_at
 from billing.vocabulary import BillingType, InvoiceFrequency, ProvisioningState
 
@@ -162,6 +169,11 @@ def test_money_is_formatted_per_currency_and_locale(
     amount: str, currency: str, locale: str, expected: str
 ) -> None:
     assert format_money(Decimal(amount), currency, locale) == expected
+
+
+def test_unit_prices_keep_the_precision_of_the_price_list() -> None:
+    assert format_unit_price(Decimal("3.333333"), "EUR", "en_US") == "€3.333333"
+    assert format_unit_price(Decimal("12.50"), "EUR", "de_DE") == "12,50\xa0€"
 
 
 def test_partners_take_only_real_time_zones_and_locales() -> None:
