@@ -33,3 +33,9 @@ class Forbidden(BillingError):
 
 class FeatureNotEnabled(Conflict):
     title = "Feature not enabled"
+
+
+class InvalidCursor(BillingError):
+    """A pagination cursor this API did not hand out (or handed out for another listing)."""
+
+    title = "Invalid cursor"

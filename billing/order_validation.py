@@ -24,14 +24,15 @@ def check_parties(
     """`issuer` / `customer` None: no partner has that id."""
     if issuer is None:
         raise InvalidRequest(f"Unknown issuer {issuer_id!r}; create the partner first.")
-    if customer is None:
-        raise InvalidRequest(f"Unknown customer {customer_id!r}; create the partner first.")
     if issuer.level == PartnerLevel.customer:
         raise InvalidRequest(f"{issuer_id!r} is a customer and cannot issue invoices.")
-    if not bills_directly(issuer_id, customer.parent_id):
+    if customer is None or not bills_directly(issuer_id, customer.parent_id):
+        # One answer for a customer that does not exist and for another partner's, so an
+        # order system learns nothing about partners that are not its own.
         raise InvalidRequest(
-            f"{customer_id!r} is not billed by {issuer_id!r}: billing reaches exactly "
-            "one level down, from a partner to the partners directly below it."
+            f"Unknown customer {customer_id!r} of {issuer_id!r}: create the partner below the "
+            "issuer first; billing reaches exactly one level down, from a partner to the "
+            "partners directly below it."
         )
 
 

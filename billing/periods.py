@@ -50,3 +50,38 @@ class Period:
     @property
     def last_day(self) -> date:
         return date.fromordinal(self.ends_at.date().toordinal() - 1)
+
+
+# The first month the engine bills: no partner had lines before it, and it keeps dates far from
+# the calendar's edges (year 0 does not exist).
+FIRST_BILLABLE = Period(2000, 1)
+
+
+def billable_period(text: str, today: date) -> Period:
+    """The month a month-end run may bill: one that has ended, or the month now running (billed
+    early: the lines it has so far; a later run of the same month invoices the rest)."""
+    current = Period.containing(today)
+    allowed = f"a month from {FIRST_BILLABLE} to {current} (the current month, billed early)"
+    try:
+        period = Period.parse(text)
+    except InvalidRequest:
+        raise InvalidRequest(f"period must be written YYYY-MM, {allowed}; not {text!r}.") from None
+    if period < FIRST_BILLABLE:
+        raise InvalidRequest(f"period {period} is before billing began: choose {allowed}.")
+    if period > current:
+        raise InvalidRequest(f"period {period} has not begun yet: choose {allowed}.")
+    return period
+
+
+def consolidation_day(day: date, today: date) -> date:
+    """The day a consolidation run may stand on: a past day (a backfill) or today."""
+    if day < FIRST_BILLABLE.starts_at.date():
+        raise InvalidRequest(
+            f"as_of {day} is before billing began ({FIRST_BILLABLE.starts_at.date()}); "
+            f"choose a day from then to {today}."
+        )
+    if day > today:
+        raise InvalidRequest(
+            f"as_of {day} is in the future; choose today ({today}) or a past day to backfill."
+        )
+    return day

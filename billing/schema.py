@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData(
     naming_convention={
@@ -228,14 +228,18 @@ invoices = Table(
     # The grouping key the run computed; with issuer, type and period it names one invoice.
     Column("grouping_key", Text, nullable=True),
     UniqueConstraint("issuer_id", "number"),
+    # The round of the run that made it (billing_runs.round); 1 for everything else.
+    Column("run_round", Integer, nullable=False, server_default=text("1")),
 )
-# Running the same period (or billing day) twice cannot make a second invoice of a group.
+# One round of a period (or billing day) cannot make a second invoice of a group; a later
+# round invoices only the group's lines that arrived since.
 Index(
     "uq_invoices_run_group",
     invoices.c.issuer_id,
     invoices.c.type,
     invoices.c.period,
     invoices.c.grouping_key,
+    invoices.c.run_round,
     unique=True,
     postgresql_where=text("grouping_key is not null"),
 )
@@ -357,6 +361,9 @@ billing_runs = Table(
     Column("renewal_orders_created", Integer, nullable=False, server_default=text("0")),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # How many executions the run id has had: a rerun of a finished period is round 2, and the
+    # invoices it makes for lines that arrived since are that round's.
+    Column("round", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("kind in ('month_end', 'consolidation')", name="kind"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
@@ -483,5 +490,21 @@ partner_tokens = Table(
     Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
     Column("label", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Partner access: what the token may do, until when, whether it was revoked, when last used.
+    Column(
+        "id",
+        UUID(as_uuid=True),
+        nullable=False,
+        unique=True,
+        server_default=text("gen_random_uuid()"),
+    ),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(
+        "scopes <@ array['read', 'orders', 'billing-admin'] and cardinality(scopes) > 0",
+        name="scopes",
+    ),
 )
 Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)

@@ -1,12 +1,37 @@
-"""Configuration from the environment, read once per process."""
+"""Configuration from the environment, read once per process. A bad value stops the process with
+one line naming the variable and the forms it accepts (`SettingsError`), never a traceback."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The admin token `dev.py start` and the README use; the API refuses it anywhere else.
+DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
+
+_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+_ACCEPTED = {
+    timedelta: "an ISO 8601 duration such as PT24H or PT30S, or a number of seconds such as 86400",
+    int: "a whole number such as 8",
+    float: "a number such as 2.5",
+    str: "text",
+}
+
+
+class SettingsError(SystemExit):
+    """A setting the process cannot run with. A SystemExit, so every entry point (API, worker,
+    CLI, dev stack) stops with the one-line message instead of a traceback."""
+
+
+def _fault_knob(name: str) -> Any:
+    # Test and demo settings: the built-in tax provider misbehaves on purpose. The TEST_ names
+    # say so; the older names still work.
+    return AliasChoices(f"TEST_TAX_FAULT_{name}", f"BUILTIN_TAX_{name}")
 
 
 class Settings(BaseSettings):
@@ -20,7 +45,10 @@ class Settings(BaseSettings):
     # Where the console links an order to its workflow.
     temporal_ui_url: str = Field(default="http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
     task_queue: str = Field(default="billing", alias="BILLING_TASK_QUEUE")
-    admin_token: str = Field(default="dev-admin-token", alias="BILLING_ADMIN_TOKEN")
+    admin_token: str = Field(default=DEVELOPMENT_ADMIN_TOKEN, alias="BILLING_ADMIN_TOKEN")
+    # Signs pagination cursors so a client cannot forge one; empty derives it from the admin
+    # token. Set it to the same value on every API replica.
+    cursor_key: str = Field(default="", alias="BILLING_CURSOR_KEY")
     # How long an order may wait for provisioning outcomes before it is marked stuck.
     order_stuck_after: timedelta = Field(default=timedelta(hours=24), alias="ORDER_STUCK_AFTER")
     # Threads (and pooled database connections) for activities on one worker.
@@ -30,11 +58,18 @@ class Settings(BaseSettings):
     avatax_url: str = Field(default="", alias="AVATAX_URL")
     avatax_account_id: str = Field(default="", alias="AVATAX_ACCOUNT_ID")
     avatax_license_key: str = Field(default="", alias="AVATAX_LICENSE_KEY")
-    # Faults of the built-in provider, for demos (per document; see billing.tax.builtin).
-    builtin_tax_timeouts: int = Field(default=0, alias="BUILTIN_TAX_TIMEOUTS")
-    builtin_tax_timeout_seconds: float = Field(default=0.0, alias="BUILTIN_TAX_TIMEOUT_SECONDS")
-    builtin_tax_transient_failures: int = Field(default=0, alias="BUILTIN_TAX_TRANSIENT_FAILURES")
-    builtin_tax_permanent_failures: int = Field(default=0, alias="BUILTIN_TAX_PERMANENT_FAILURES")
+    # Test and demo settings, never for production: faults the built-in provider injects on
+    # purpose (per document; see billing.tax.builtin).
+    builtin_tax_timeouts: int = Field(default=0, ge=0, validation_alias=_fault_knob("TIMEOUTS"))
+    builtin_tax_timeout_seconds: float = Field(
+        default=0.0, ge=0, validation_alias=_fault_knob("TIMEOUT_SECONDS")
+    )
+    builtin_tax_transient_failures: int = Field(
+        default=0, ge=0, validation_alias=_fault_knob("TRANSIENT_FAILURES")
+    )
+    builtin_tax_permanent_failures: int = Field(
+        default=0, ge=0, validation_alias=_fault_knob("PERMANENT_FAILURES")
+    )
     # How a tax sync calls the provider: per-call timeout, backoff, attempts before TaxFailed.
     tax_call_timeout: timedelta = Field(default=timedelta(seconds=30), alias="TAX_CALL_TIMEOUT")
     tax_retry_initial_interval: timedelta = Field(
@@ -42,7 +77,55 @@ class Settings(BaseSettings):
     )
     tax_max_attempts: int = Field(default=8, alias="TAX_MAX_ATTEMPTS")
 
+    @field_validator(
+        "order_stuck_after", "tax_call_timeout", "tax_retry_initial_interval", mode="before"
+    )
+    @classmethod
+    def _seconds_are_a_duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and _SECONDS.match(value):
+            return timedelta(seconds=float(value))
+        return value
+
+    @property
+    def injects_tax_faults(self) -> bool:
+        return bool(
+            self.builtin_tax_timeouts
+            or self.builtin_tax_transient_failures
+            or self.builtin_tax_permanent_failures
+        )
+
+
+def settings_error(error: ValidationError) -> SettingsError:
+    """One line per bad variable: its name, what it was given and the forms it accepts."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        info = Settings.model_fields.get(field) or next(
+            (f for f in Settings.model_fields.values() if field in _names(f)), None
+        )
+        name = _names(info)[0] if info else field
+        accepted = _ACCEPTED.get(info.annotation, "") if info else ""  # type: ignore[arg-type]
+        given = problem.get("input")
+        lines.append(
+            f"{name}={given!r} is not valid ({problem['msg']}); it accepts {accepted or 'text'}."
+        )
+    return SettingsError("\n".join(lines))
+
+
+def _names(info: Any) -> list[str]:
+    alias = info.validation_alias or info.alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias)]
+
+
+def load_settings(**values: Any) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise settings_error(error) from None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

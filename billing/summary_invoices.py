@@ -5,7 +5,8 @@ Pure functions: the store feeds them facts read from the database.
 Consolidable: an invoice is added when it was issued by the requesting issuer, is `verified`,
 is not itself a summary, bills only receivers one level below the issuer (a seller consolidates
 for its customers, a distributor for its sellers) and still has at least one billing line that
-no summary invoice holds. Otherwise it is skipped with a reason.
+no summary invoice holds, and no other request still at work holds it. Otherwise it is skipped
+with a reason.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class SourceFacts:
     lines: int
     unconsolidated_lines: int
     lines_beyond_one_level: int
+    # The request, still in progress, that already holds this invoice.
+    claimed_by: str | None = None
 
 
 def classify(
@@ -48,14 +51,10 @@ def classify(
 
     for invoice_id in requested:
         fact = facts.get(invoice_id)
-        if fact is None:
+        if fact is None or fact.issuer_id != issuer_id:
+            # Another issuer's invoice reads exactly like an unknown id: the answer must not
+            # confirm that it exists, nor leak its number or issuer.
             skip(invoice_id, SkipReason.not_found, "No invoice with this id.")
-        elif fact.issuer_id != issuer_id:
-            skip(
-                invoice_id,
-                SkipReason.wrong_issuer,
-                f"Invoice {fact.number} was issued by {fact.issuer_id}, not {issuer_id}.",
-            )
         elif fact.type == InvoiceType.summary:
             skip(
                 invoice_id,
@@ -82,6 +81,12 @@ def classify(
                 invoice_id,
                 SkipReason.already_consolidated,
                 f"Invoice {fact.number} is already consolidated.",
+            )
+        elif fact.claimed_by is not None:
+            skip(
+                invoice_id,
+                SkipReason.being_consolidated,
+                f"Invoice {fact.number} is being consolidated by request {fact.claimed_by}.",
             )
         else:
             added.append(invoice_id)

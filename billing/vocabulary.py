@@ -128,6 +128,19 @@ class SkipReason(StrEnum):
     """Why a selected invoice is left out of a summary-invoice request."""
 
     already_consolidated = "already_consolidated"
+    # Kept only so requests recorded before it was folded into not_found still read back.
     wrong_issuer = "wrong_issuer"
     not_found = "not_found"
     not_consolidable = "not_consolidable"
+    # Held by another request that has not made its summaries yet.
+    being_consolidated = "being_consolidated"
+
+
+class TokenScope(StrEnum):
+    """What a partner's API token may do. `read` reads what the partner may see; `orders` is
+    what an order system needs (submit orders, report provisioning, record outcomes and
+    payments); `billing-admin` runs the partner's billing (summary invoices, tax-sync retries)."""
+
+    read = "read"
+    orders = "orders"
+    billing_admin = "billing-admin"

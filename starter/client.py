@@ -66,6 +66,9 @@ class BillingClient:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return self.request("PATCH", path, json=body)
 
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
     def pages(self, path: str, **params: Any) -> Any:
         """Every item of a list endpoint, following `next_cursor`."""
         cursor = None

@@ -93,8 +93,15 @@ async def invoiced_order(
     return number, result.invoice_id
 
 
-async def partner_token(api: httpx.AsyncClient, partner_id: str) -> str:
-    response = await api.post(f"/v1/partners/{partner_id}/tokens", json={"label": "console"})
+async def partner_token(
+    api: httpx.AsyncClient,
+    partner_id: str,
+    scopes: tuple[str, ...] = ("read", "orders", "billing-admin"),
+) -> str:
+    """A token for the partner's billing administrator (or with fewer scopes)."""
+    response = await api.post(
+        f"/v1/partners/{partner_id}/tokens", json={"label": "console", "scopes": list(scopes)}
+    )
     assert response.status_code == 201, response.text
     token: str = response.json()["token"]
     return token

@@ -1,5 +1,5 @@
 """The CLI reaches what the console does: partners with their settings and document fields,
-vendors, offers, partner tokens, the summary preview, manual payment and any invoice's PDF,
+vendors, offers, the summary preview, manual payment and any invoice's PDF,
 against the API served over real HTTP."""
 
 from __future__ import annotations
@@ -55,8 +55,6 @@ async def test_an_administrator_scripts_reference_data_tokens_previews_payments_
     code, output = await billing(live_api_url, "offers", "show", f"clioffer-{s}")
     assert code == 0 and json.loads(output)["vendor_id"] == f"clivendor-{s}"
 
-    code, output = await billing(live_api_url, "partners", "token", f"clidist-{s}")
-    assert code == 0 and "bpt_" in output
 
     cw = await build_console_world(api)
     number, invoice_id = await invoiced_order(api, temporal, cw, "CLI", cw.customer_de)

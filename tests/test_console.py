@@ -67,6 +67,12 @@ async def test_a_form_posted_without_the_csrf_token_is_refused(live_api_url: str
     assert refused.status_code == 403 and "This form has expired" in refused.text
     assert "billing_console_session" not in refused.cookies
 
+    # Form fields meet the API's rule for text too: no NUL characters.
+    async with httpx.AsyncClient(base_url=live_api_url) as http:
+        http.cookies.set("billing_console_csrf", "the-real-one")
+        nul = await http.post("/console/sign-in", data={"token": "a\x00b", "csrf": "the-real-one"})
+    assert nul.status_code == 422 and "NUL characters" in nul.text
+
 
 async def test_a_seller_finds_an_orders_invoice_by_its_order_number_and_sorts_by_it(
     page: Page, api: httpx.AsyncClient, temporal: Client, live_api_url: str

@@ -16,8 +16,14 @@ from tests.summary_world import build_summary_world, created, make_invoice, requ
 
 
 @asynccontextmanager
-async def as_partner(api: httpx.AsyncClient, partner_id: str) -> AsyncIterator[httpx.AsyncClient]:
-    response = await api.post(f"/v1/partners/{partner_id}/tokens", json={"label": "test"})
+async def as_partner(
+    api: httpx.AsyncClient,
+    partner_id: str,
+    scopes: tuple[str, ...] = ("read", "orders", "billing-admin"),
+) -> AsyncIterator[httpx.AsyncClient]:
+    response = await api.post(
+        f"/v1/partners/{partner_id}/tokens", json={"label": "test", "scopes": list(scopes)}
+    )
     assert response.status_code == 201, response.text
     token = response.json()["token"]
     async with httpx.AsyncClient(
@@ -72,9 +78,10 @@ async def test_the_receiver_sees_its_summary_as_an_incoming_invoice_and_nothing_
             json={"issuer_id": sw.seller, "invoice_ids": [shared], "invoice_date": "2026-11-30"},
         )
         assert refused.status_code == 403
-        # Reference data and orders stay the administrator's.
-        assert (await c1.get(f"/v1/partners/{sw.c1}")).status_code == 403
-        assert (await c1.get("/v1/orders")).status_code == 403
+        # Its own partner record, not its issuer's; no orders of others.
+        assert (await c1.get(f"/v1/partners/{sw.c1}")).status_code == 200
+        assert (await c1.get(f"/v1/partners/{sw.seller}")).status_code == 404
+        assert (await c1.get("/v1/orders")).json()["items"] == []
 
     async with as_partner(api, sw.seller) as seller:
         outgoing = (await seller.get("/v1/invoices", params={"issuer_id": sw.seller})).json()[
@@ -83,11 +90,12 @@ async def test_the_receiver_sees_its_summary_as_an_incoming_invoice_and_nothing_
         assert {i["id"] for i in outgoing} == {shared, for_c1, for_c2}
         marker = (await seller.get(f"/v1/invoices/{shared}")).json()["summary_invoice"]
         assert marker == "Multiple Created"
-        assert (
+        billed_to_it = (
             await seller.get("/v1/billings", params={"issuer_id": sw.distributor})
-        ).status_code == 403
+        ).json()["items"]
+        assert {line["receiver_id"] for line in billed_to_it} <= {sw.seller}
         lines = (await seller.get("/v1/billings")).json()["items"]
-        assert {line["issuer_id"] for line in lines} == {sw.seller}
+        assert all(sw.seller in (line["issuer_id"], line["receiver_id"]) for line in lines)
 
     async with as_partner(api, sw.distributor) as distributor:
         # One level down only: the seller's invoices to its customers are not the distributor's.

@@ -18,9 +18,10 @@ from billing.contracts.summary_invoices import SummaryRequestIn
 from billing.contracts.summary_workflow import TaxSyncOptions
 from billing.schema import billing_lines, summary_invoice_lines, summary_requests
 from billing.settings import Settings
-from billing.store.summary_invoices import create_request
+from billing.store.summary_invoices import preview, record_request
 from billing.summary_invoices import COMPLETE_MESSAGE, IN_PROGRESS_MESSAGE
 from billing.temporal.summary_requests import start_summary_request
+from tests.conftest import api_client, make_settings
 from tests.summary_world import (
     SummaryWorld,
     build_summary_world,
@@ -161,11 +162,13 @@ async def test_the_request_answers_added_and_skipped_with_reasons_before_writing
         assert view["invoices_added"] == 1
         assert [(s["invoice_id"], s["reason"]) for s in view["invoices_skipped"]] == [
             (draft, "not_consolidable"),
-            (foreign, "wrong_issuer"),
+            (foreign, "not_found"),
             (missing, "not_found"),
             ("not-a-uuid", "not_found"),
         ]
         assert "only verified invoices" in view["invoices_skipped"][0]["detail"]
+        # Another issuer's invoice reads exactly like an unknown id.
+        assert view["invoices_skipped"][1]["detail"] == view["invoices_skipped"][2]["detail"]
     await created(temporal, answer["request_id"])
 
     again = await request_summaries(api, sw.seller, [fine])
@@ -238,13 +241,17 @@ async def test_two_racing_requests_consolidate_each_line_once(
         make_invoice(engine, sw, sw.seller, [(sw.c2, 2)]),
         make_invoice(engine, sw, sw.seller, [(sw.c3, 3)]),
     ]
-    # Both requests are accepted before either consolidates (two administrators clicking at
-    # once); then their workflows start together and the database decides who gets the lines.
+    # Two requests holding the same invoices (as recorded before requests took turns, or by
+    # hand); their workflows start together and the database decides who gets the lines.
     body = SummaryRequestIn(
         issuer_id=sw.seller, invoice_ids=invoice_ids, invoice_date=date(2026, 11, 30)
     )
     with engine.begin() as conn:
-        answers = [create_request(conn, body, "admin-1"), create_request(conn, body, "admin-2")]
+        added, skipped = preview(conn, body)
+        answers = [
+            record_request(conn, body, "admin-1", added, skipped),
+            record_request(conn, body, "admin-2", added, skipped),
+        ]
     assert [a.invoices_added for a in answers] == [3, 3]
     await asyncio.gather(
         *(
@@ -328,4 +335,57 @@ async def test_a_distributor_consolidates_for_its_sellers_one_level_down_only(
     # The seller's own outgoing invoices are not the distributor's to consolidate.
     theirs = make_invoice(engine, sw, sw.seller, [(sw.c1, 1)])
     again = await request_summaries(api, sw.distributor, [theirs])
-    assert again["invoices_skipped"][0]["reason"] == "wrong_issuer"
+    assert again["invoices_skipped"][0]["reason"] == "not_found"
+
+
+async def test_identical_requests_sent_at_once_are_one_request_and_say_so(
+    api: httpx.AsyncClient, temporal: Client, sw: SummaryWorld, engine: Engine
+) -> None:
+    invoice_ids = [make_invoice(engine, sw, sw.seller, [(sw.c1, n + 1)]) for n in range(5)]
+    body = {"issuer_id": sw.seller, "invoice_ids": invoice_ids, "invoice_date": "2026-11-30"}
+    answers = await asyncio.gather(*(api.post("/v1/summary-invoices", json=body) for _ in range(4)))
+    assert [a.status_code for a in answers] == [202] * 4
+    [request_id] = {a.json()["request_id"] for a in answers}
+    assert {a.json()["invoices_added"] for a in answers} == {5}
+    [made] = [await created(temporal, request_id)]
+    assert len(made) == 1
+    with engine.connect() as conn:
+        count = select(func.count()).where(summary_requests.c.issuer_id == sw.seller)
+        assert conn.scalar(count) == 1
+    # Asked again once it is done, the same selection adds nothing and says why.
+    again = await request_summaries(api, sw.seller, invoice_ids)
+    assert again["request_id"] != request_id and again["invoices_added"] == 0
+    assert {s["reason"] for s in again["invoices_skipped"]} == {"already_consolidated"}
+
+
+async def test_an_overlapping_request_skips_what_a_request_at_work_holds(
+    api: httpx.AsyncClient,
+    temporal: Client,
+    sw: SummaryWorld,
+    engine: Engine,
+    database_url: str,
+) -> None:
+    held, free = (make_invoice(engine, sw, sw.seller, [(sw.c1, 1)]) for _ in range(2))
+    # An API whose task queue no worker polls: its request stays at work as long as we need.
+    idle = make_settings(database_url, f"billing-idle-{uuid.uuid4().hex[:6]}")
+    async with api_client(idle, engine, temporal) as stalled:
+        first = (
+            await stalled.post(
+                "/v1/summary-invoices",
+                json={"issuer_id": sw.seller, "invoice_ids": [held], "invoice_date": "2026-11-30"},
+            )
+        ).json()
+    assert first["invoices_added"] == 1
+    try:
+        body = {"issuer_id": sw.seller, "invoice_ids": [held, free], "invoice_date": "2026-11-30"}
+        preview_answer = (await api.post("/v1/summary-invoices/preview", json=body)).json()
+        answer = await request_summaries(api, sw.seller, [held, free])
+        for view in (preview_answer, answer):
+            assert view["invoices_added"] == 1
+            [skipped] = view["invoices_skipped"]
+            assert (skipped["invoice_id"], skipped["reason"]) == (held, "being_consolidated")
+            assert skipped["detail"].endswith(f"by request {first['request_id']}.")
+        [made] = await created(temporal, answer["request_id"])
+        assert (await summary(api, made))["source_invoice_ids"] == [free]
+    finally:
+        await temporal.get_workflow_handle(workflow_id(first["request_id"])).terminate()

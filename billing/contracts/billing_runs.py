@@ -15,7 +15,11 @@ PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 class BillingRunIn(Strict):
     issuer_id: Identifier
-    period: str = Field(pattern=PERIOD_PATTERN, description="The month to bill, YYYY-MM.")
+    period: str = Field(
+        pattern=PERIOD_PATTERN,
+        description="The month to bill, YYYY-MM: one that has ended, or the current month "
+        "(billed early). Months before 2000-01 or after the current one are refused (422).",
+    )
 
 
 class ConsolidationRunIn(Strict):

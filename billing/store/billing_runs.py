@@ -34,7 +34,13 @@ def start_run(conn: Connection, run: RunStartInput, *, customers_total: int | No
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[billing_runs.c.run_id],
-            set_={**values, **_COUNTERS, "started_at": func.now(), "finished_at": None},
+            set_={
+                **values,
+                **_COUNTERS,
+                "started_at": func.now(),
+                "finished_at": None,
+                "round": billing_runs.c.round + 1,
+            },
             where=billing_runs.c.execution_id != stmt.excluded.execution_id,
         )
     )
@@ -44,6 +50,14 @@ def start_run(conn: Connection, run: RunStartInput, *, customers_total: int | No
             .where(billing_runs.c.run_id == run.run_id)
             .values(customers_total=customers_total)
         )
+
+
+def run_round(conn: Connection, run_id: str) -> int:
+    """Which execution of its run id this is (1 for the first): the round its invoices carry."""
+    found: int | None = conn.scalar(
+        select(billing_runs.c.round).where(billing_runs.c.run_id == run_id)
+    )
+    return found or 1
 
 
 def finish_run(conn: Connection, run_id: str) -> RunResult:

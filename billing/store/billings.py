@@ -10,6 +10,7 @@ from billing.contracts.common import Page
 from billing.contracts.invoices import BillingLine
 from billing.schema import billing_lines
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 
 BillingSort = Literal["order_number", "-order_number", "created_at", "-created_at"]
 
@@ -18,6 +19,7 @@ def list_billing_lines(
     conn: Connection,
     *,
     issuer_id: str | None = None,
+    visible_to: str | None = None,
     q: str | None = None,
     sort: BillingSort = "created_at",
     cursor: str | None = None,
@@ -25,7 +27,13 @@ def list_billing_lines(
 ) -> Page[BillingLine]:
     # Lines without an order sort as the empty string so keyset comparisons never meet NULL.
     order_key = func.coalesce(billing_lines.c.order_number, "").label("order_key")
-    query = select(billing_lines, order_key)
+    # A partner sees the lines it bills (issuer) and the lines billed to it (receiver).
+    query = seen_by(
+        select(billing_lines, order_key),
+        visible_to,
+        billing_lines.c.issuer_id,
+        billing_lines.c.receiver_id,
+    )
     if issuer_id is not None:
         query = query.where(billing_lines.c.issuer_id == issuer_id)
     if q:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from billing.billing_days import due_days
 from billing.consolidation import RENEWAL_KINDS, ConsolidationRules, included_kinds
+from billing.store.billing_runs import run_round
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
@@ -129,7 +130,10 @@ def consolidate_page(
         consolidates_now_params(),
     )
     invoiced = invoice_renew_and_complete(
-        conn, invoice_type=InvoiceType.consolidated.value, last_numbers=last_numbers
+        conn,
+        invoice_type=InvoiceType.consolidated.value,
+        last_numbers=last_numbers,
+        run_round=run_round(conn, run_id),
     )
     add_progress(conn, run_id, customers=len(customers), invoiced=invoiced)
     next_cursor = customers[-1].customer_id if len(customers) == page_size else None

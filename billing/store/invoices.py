@@ -14,6 +14,7 @@ from billing.contracts.invoices import Invoice, InvoiceLine
 from billing.errors import NotFound
 from billing.schema import billing_lines, invoices, summary_invoice_lines
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.summary_invoices import summary_marker
 
 
@@ -26,11 +27,7 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
 
 def _visible(query: Any, visible_to: str | None) -> Any:
     """A partner sees the invoices it issued (outgoing) or received (incoming)."""
-    if visible_to is None:
-        return query
-    return query.where(
-        (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-    )
+    return seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
 
 
 def get_invoice(conn: Connection, invoice_id: str, *, visible_to: str | None = None) -> Invoice:

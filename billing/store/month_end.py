@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from billing.consolidation import ConsolidationRules, included_kinds
 from billing.periods import Period
+from billing.store.billing_runs import run_round
 from billing.store.run_invoicing import (
     Invoiced,
     add_progress,
@@ -160,7 +161,10 @@ def invoice_page(
         },
     )
     invoiced = invoice_renew_and_complete(
-        conn, invoice_type=InvoiceType.periodic.value, last_numbers=last_numbers
+        conn,
+        invoice_type=InvoiceType.periodic.value,
+        last_numbers=last_numbers,
+        run_round=run_round(conn, run_id),
     )
     add_progress(conn, run_id, customers=len(keys), invoiced=invoiced)
     return PageDone(

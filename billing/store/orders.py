@@ -15,6 +15,7 @@ from billing.errors import Conflict, NotFound
 from billing.order_validation import Party, check_offers, check_parties
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
 
 
@@ -108,10 +109,13 @@ def _validate_new_order(conn: Connection, body: OrderIn) -> None:
     check_offers(wanted, currencies)
 
 
-def get_order(conn: Connection, order_number: str) -> Order:
-    row = (
-        conn.execute(select(orders).where(orders.c.order_number == order_number)).mappings().first()
+def get_order(conn: Connection, order_number: str, *, visible_to: str | None = None) -> Order:
+    """`visible_to`: a partner, who sees the orders it issued (else: not found, as for an
+    unknown number)."""
+    query = seen_by(
+        select(orders).where(orders.c.order_number == order_number), visible_to, orders.c.issuer_id
     )
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No order with number {order_number!r}.")
     return _orders_with_items(conn, [row])[0]
@@ -185,10 +189,11 @@ def list_orders(
     customer_id: str | None = None,
     issuer_id: str | None = None,
     created_before: datetime | None = None,
+    visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Order]:
-    query = select(orders)
+    query = seen_by(select(orders), visible_to, orders.c.issuer_id)
     if isinstance(status, OrderStatus):
         query = query.where(orders.c.status == status.value)
     elif status is not None:

@@ -1,4 +1,5 @@
-"""Opaque keyset cursors: the last row's sort key, so pages stay stable while rows are added."""
+"""Keyset cursors: the last row's sort key, so pages stay stable while rows are added. The API
+signs them before handing them out (starter.api.cursors), so a client cannot forge a key."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, cast, tuple_
 
-from billing.errors import InvalidRequest
+from billing.errors import InvalidCursor, InvalidRequest
 
+START_AGAIN = "The cursor is not one this API handed out; start from the first page (no cursor)."
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
@@ -28,7 +30,7 @@ def decode_cursor(cursor: str | None, *, length: int) -> list[Any] | None:
     except ValueError:
         key = None
     if not isinstance(key, list) or len(key) != length:
-        raise InvalidRequest("The cursor is not one this API handed out; start again without it.")
+        raise InvalidCursor(START_AGAIN)
     return key
 
 

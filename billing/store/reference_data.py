@@ -19,6 +19,7 @@ from billing.contracts.reference_data import (
 from billing.errors import InvalidRequest, NotFound
 from billing.partner_hierarchy import check_parent_level, check_parent_reference
 from billing.schema import offers, partners, vendors
+from billing.store.visibility import seen_by
 
 
 def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
@@ -92,8 +93,16 @@ def _check_consolidation_days(conn: Connection, partner_id: str, body: PartnerIn
             )
 
 
-def get_partner(conn: Connection, partner_id: str) -> Partner:
-    row = conn.execute(select(partners).where(partners.c.id == partner_id)).mappings().first()
+def get_partner(conn: Connection, partner_id: str, *, visible_to: str | None = None) -> Partner:
+    """`visible_to`: a partner, who sees its own record and those of the partners it bills (its
+    children); any other reads as not found."""
+    query = seen_by(
+        select(partners).where(partners.c.id == partner_id),
+        visible_to,
+        partners.c.id,
+        partners.c.parent_id,
+    )
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No partner with id {partner_id!r}.")
     return Partner(

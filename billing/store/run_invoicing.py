@@ -103,21 +103,22 @@ _GROUP_STAGED_LINES = """
                  invoice_group_number, bill_to_contact, payment_term, due_date
     )"""
 
-# One invoice per group not invoiced yet for this period. The unique index is the arbiter, so a
-# group already invoiced is skipped by the index itself. Numbers come after, once it is known
+# One invoice per group not invoiced yet in this round of the period. The unique index is the
+# arbiter, so a group already invoiced by this round (a retried page) is skipped by the index
+# itself; a later round (a rerun) makes a new invoice for the lines that arrived since. Numbers come after, once it is known
 # which invoices really were made.
 _INSERT_NEW_INVOICES = """
     inserted as (
         insert into invoices (
             number, type, status, issuer_id, receiver_id, vendor_id, currency,
             subtotal, total, bill_to_contact, payment_term, due_date,
-            invoice_group_number, period, grouping_key
+            invoice_group_number, period, grouping_key, run_round
         )
         select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
                receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
-               payment_term, due_date, invoice_group_number, period, grouping_key
+               payment_term, due_date, invoice_group_number, period, grouping_key, :round
         from groups
-        on conflict (issuer_id, type, period, grouping_key)
+        on conflict (issuer_id, type, period, grouping_key, run_round)
             where grouping_key is not null do nothing
         returning id, issuer_id, period, grouping_key
     )"""
@@ -173,7 +174,7 @@ _INVOICE_RENEW_AND_COMPLETE = (
 
 
 def invoice_renew_and_complete(
-    conn: Connection, *, invoice_type: str, last_numbers: dict[str, int]
+    conn: Connection, *, invoice_type: str, last_numbers: dict[str, int], run_round: int
 ) -> Invoiced:
     """Invoice the staged lines of `run_lines` (one numbered invoice per grouping key), renew
     the subscriptions whose renewal order they invoice, and complete their open orders.
@@ -182,7 +183,9 @@ def invoice_renew_and_complete(
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
     payment_term, period, due_date, grouping_key.
     """
-    made = conn.execute(text(_INVOICE_RENEW_AND_COMPLETE), {"type": invoice_type}).one()
+    made = conn.execute(
+        text(_INVOICE_RENEW_AND_COMPLETE), {"type": invoice_type, "round": run_round}
+    ).one()
     if made.ids:
         number_new_invoices(conn, list(made.ids), last_numbers)
     return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)

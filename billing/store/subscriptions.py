@@ -12,6 +12,7 @@ from billing.errors import NotFound
 from billing.schema import billing_lines, offers, subscriptions
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.subscriptions import ensure_end_date_may_change, ensure_quantity_may_change
 from billing.vocabulary import BillingType
 
@@ -27,10 +28,11 @@ def list_subscriptions(
     conn: Connection,
     *,
     customer_id: str | None = None,
+    visible_to: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Subscription]:
-    query = select(subscriptions)
+    query = _visible(select(subscriptions), visible_to)
     if customer_id is not None:
         query = query.where(subscriptions.c.customer_id == customer_id)
     rows, next_cursor = keyset_page(
@@ -43,16 +45,18 @@ def list_subscriptions(
     return Page[Subscription](items=[_view(row) for row in rows], next_cursor=next_cursor)
 
 
-def get_subscription(conn: Connection, subscription_id: str) -> Subscription:
-    row = (
-        conn.execute(
-            select(subscriptions).where(
-                subscriptions.c.id == parse_uuid(subscription_id, "subscription")
-            )
-        )
-        .mappings()
-        .first()
+def _visible(query: Any, visible_to: str | None) -> Any:
+    """A partner sees the subscriptions it sold (issuer) or holds (customer)."""
+    return seen_by(query, visible_to, subscriptions.c.issuer_id, subscriptions.c.customer_id)
+
+
+def get_subscription(
+    conn: Connection, subscription_id: str, *, visible_to: str | None = None
+) -> Subscription:
+    query = select(subscriptions).where(
+        subscriptions.c.id == parse_uuid(subscription_id, "subscription")
     )
+    row = conn.execute(_visible(query, visible_to)).mappings().first()
     if row is None:
         raise NotFound(f"No subscription with id {subscription_id!r}.")
     return _view(row)

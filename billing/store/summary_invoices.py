@@ -31,11 +31,13 @@ from billing.schema import (
     summary_invoice_lines,
     summary_invoice_totals,
     summary_invoices,
+    summary_request_invoices,
     summary_requests,
 )
 from billing.store.invoice_numbers import reserve_invoice_numbers
 from billing.store.invoices import parse_uuid
 from billing.store.pagination import keyset_page
+from billing.store.visibility import seen_by
 from billing.summary_invoices import (
     CODE_SERIES,
     COMPLETE_MESSAGE,
@@ -55,6 +57,10 @@ _UUIDS = ARRAY(UUID(as_uuid=True))
 _FACTS = text(
     """
     select i.id, i.number, i.issuer_id, i.type, i.status,
+           (select ri.request_id from summary_request_invoices ri
+            join summary_requests r on r.id = ri.request_id
+            where ri.invoice_id = i.id and r.status = 'in_progress'
+            order by r.created_at limit 1) as claimed_by,
            count(bl.id) as lines,
            count(bl.id) filter (where s.billing_line_id is null) as unconsolidated_lines,
            count(bl.id) filter (where r.parent_id is distinct from i.issuer_id)
@@ -81,6 +87,7 @@ def source_facts(conn: Connection, ids: list[uuid.UUID]) -> dict[str, SourceFact
             lines=row.lines,
             unconsolidated_lines=row.unconsolidated_lines,
             lines_beyond_one_level=row.lines_beyond_one_level,
+            claimed_by=str(row.claimed_by) if row.claimed_by else None,
         )
         for row in conn.execute(_FACTS, {"ids": ids})
     }
@@ -132,8 +139,69 @@ def preview_request(conn: Connection, body: SummaryRequestIn) -> SummaryPreview:
 def create_request(
     conn: Connection, body: SummaryRequestIn, requested_by: str
 ) -> SummaryRequestAccepted:
-    """Record a request with the invoices it adds. Complete at once when it adds none."""
+    """Record a request with the invoices it adds, and say truly what it will do: an identical
+    request still at work is answered with its own id (it is the same request); invoices another
+    request still holds are skipped as being consolidated by it. Complete at once when it adds
+    none. Requests and consolidations of one issuer take turns, so concurrent requests see each
+    other."""
+    _lock_issuer(conn, body.issuer_id)
+    same = _identical_request_at_work(conn, body)
+    if same is not None:
+        return same
     added, skipped = preview(conn, body)
+    return record_request(conn, body, requested_by, added, skipped)
+
+
+def _lock_issuer(conn: Connection, issuer_id: str) -> None:
+    conn.execute(
+        text("select pg_advisory_xact_lock(hashtext('summary-invoices:' || :issuer_id))"),
+        {"issuer_id": issuer_id},
+    )
+
+
+def _identical_request_at_work(
+    conn: Connection, body: SummaryRequestIn
+) -> SummaryRequestAccepted | None:
+    wanted = {_canonical(raw) or raw for raw in body.invoice_ids}
+    at_work = conn.execute(
+        select(
+            summary_requests.c.id,
+            summary_requests.c.invoices_added,
+            summary_requests.c.invoices_skipped,
+            func.array(
+                select(summary_request_invoices.c.invoice_id)
+                .where(summary_request_invoices.c.request_id == summary_requests.c.id)
+                .scalar_subquery()
+            ).label("added"),
+        )
+        .where(
+            summary_requests.c.issuer_id == body.issuer_id,
+            summary_requests.c.invoice_date == body.invoice_date,
+            summary_requests.c.status == SummaryRequestStatus.in_progress.value,
+        )
+        .order_by(summary_requests.c.created_at)
+    )
+    for row in at_work:
+        skipped = [SkippedInvoice.model_validate(s) for s in row.invoices_skipped]
+        requested = {str(i) for i in row.added} | {
+            _canonical(s.invoice_id) or s.invoice_id for s in skipped
+        }
+        if requested == wanted:
+            return SummaryRequestAccepted(
+                request_id=str(row.id),
+                invoices_added=row.invoices_added,
+                invoices_skipped=skipped,
+            )
+    return None
+
+
+def record_request(
+    conn: Connection,
+    body: SummaryRequestIn,
+    requested_by: str,
+    added: list[str],
+    skipped: list[SkippedInvoice],
+) -> SummaryRequestAccepted:
     request_id = conn.execute(
         insert(summary_requests)
         .values(
@@ -232,10 +300,7 @@ def consolidate(conn: Connection, request_id: str) -> ConsolidationResult:
         return _made_by(conn, rid, lines=0)
 
     # One consolidation per issuer at a time: the loser of a race then sees the winner's lines.
-    conn.execute(
-        text("select pg_advisory_xact_lock(hashtext('summary-invoices:' || :issuer_id))"),
-        {"issuer_id": request.issuer_id},
-    )
+    _lock_issuer(conn, request.issuer_id)
     stage_candidates(conn, rid, request.issuer_id)
     sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
     lines = 0
@@ -420,10 +485,7 @@ def get_summary_invoice(
     so ids of other partners' invoices give nothing away)."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     query = _summary_query().where(invoices.c.id == sid)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
@@ -447,10 +509,7 @@ def list_summary_invoices(
         query = query.where(invoices.c.receiver_id == receiver_id)
     if state is not None:
         query = query.where(summary_invoices.c.state == state.value)
-    if visible_to is not None:
-        query = query.where(
-            (invoices.c.issuer_id == visible_to) | (invoices.c.receiver_id == visible_to)
-        )
+    query = seen_by(query, visible_to, invoices.c.issuer_id, invoices.c.receiver_id)
     rows, next_cursor = keyset_page(
         conn,
         query,

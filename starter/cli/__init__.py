@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from starter.cli import orders, recurring, reference, reports, runs, summaries, system
+from starter.cli import orders, recurring, reference, reports, runs, summaries, system, tokens
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(orders.app, name="orders")
@@ -20,6 +20,7 @@ app.add_typer(summaries.app, name="summaries")
 app.add_typer(reference.partners, name="partners")
 app.add_typer(reference.vendors, name="vendors")
 app.add_typer(reference.offers, name="offers")
+app.add_typer(tokens.app, name="tokens")
 system.register(app)
 
 

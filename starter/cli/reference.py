@@ -1,6 +1,6 @@
 """`billing partners|vendors|offers ...`: the reference data an administrator keeps, with the
 settings the console shows (invoice per order, summary invoices, postal address, tax id, time
-zone, locale), and partner API tokens."""
+zone, locale). Partner API tokens are `billing tokens ...`."""
 
 from __future__ import annotations
 
@@ -101,14 +101,6 @@ def set_partner(
 def show_partner(partner_id: str) -> None:
     with api() as client:
         _show(client.get(f"/v1/partners/{partner_id}"))
-
-
-@partners.command("token")
-def issue_token(partner_id: str, label: str = typer.Option("api")) -> None:
-    """Issue an API token for the partner (shown once): it signs in to the console too."""
-    with api() as client:
-        issued = client.post(f"/v1/partners/{partner_id}/tokens", {"label": label})
-    console.print(f"Token for {issued['partner_id']} ({issued['label']}): {issued['token']}")
 
 
 @vendors.command("put")

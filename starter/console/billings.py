@@ -19,6 +19,8 @@ from billing.vocabulary import SkipReason, SummaryRequestStatus
 from starter.api.context import AppContext, get_context
 from starter.api.routes import invoicing
 from starter.api.routes import summary_invoices as summary_routes
+from starter.console.api_calls import as_viewer
+from starter.console.paging import console_cursor
 from starter.console.problems import problem_page, validation_detail
 from starter.console.session import PATH, Viewer, checked_form, viewer
 from starter.console.templating import render
@@ -38,13 +40,14 @@ async def show_outgoing_billings(
 ) -> Response:
     chosen: BillingSort = next((s for s in SORTS if s == sort), "-created_at")
     try:
-        page = await invoicing.list_billings(
+        page = await as_viewer(
+            invoicing.list_billings,
+            who,
             issuer_id=who.partner_id,
             q=q.strip() or None,
             sort=chosen,
-            cursor=cursor,
+            cursor=console_cursor(request, cursor, f"{PATH}/billings"),
             limit=25,
-            principal=who.scope,
             ctx=ctx,
         )
     except BillingError as error:
@@ -107,7 +110,7 @@ async def confirm_summary_invoices(
     today = datetime.now(UTC).date()
     try:
         body = SummaryRequestIn(issuer_id=issuer, invoice_ids=selected, invoice_date=today)
-        preview = await summary_routes.preview_summary_invoices(body, who.scope, ctx)
+        preview = await as_viewer(summary_routes.preview_summary_invoices, who, body=body, ctx=ctx)
     except BillingError as error:
         return problem_page(request, who, error, back=back)
     return render(
@@ -146,7 +149,7 @@ async def create_summary_invoices(
             status_code=422,
         )  # fmt: skip
     try:
-        accepted = await summary_routes.create_summary_invoices(body, who.scope, ctx)
+        accepted = await as_viewer(summary_routes.create_summary_invoices, who, body=body, ctx=ctx)
     except BillingError as error:
         return problem_page(request, who, error, back=back)
     if not accepted.invoices_added:
@@ -166,7 +169,9 @@ async def _request_view(
     request: Request, request_id: str, who: Viewer, ctx: AppContext, name: str
 ) -> Response:
     try:
-        view = await summary_routes.get_summary_request(request_id, who.scope, ctx)
+        view = await as_viewer(
+            summary_routes.get_summary_request, who, request_id=request_id, ctx=ctx
+        )
     except BillingError as error:
         return problem_page(request, who, error, back=f"{PATH}/billings")
     return render(

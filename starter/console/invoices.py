@@ -17,6 +17,8 @@ from billing.vocabulary import InvoiceType, SummaryInvoiceState
 from starter.api.context import AppContext, get_context
 from starter.api.routes import invoicing
 from starter.api.routes import summary_invoices as summary_routes
+from starter.console.api_calls import as_viewer
+from starter.console.paging import console_cursor
 from starter.console.problems import problem_page
 from starter.console.session import PATH, Viewer, checked_form, viewer
 from starter.console.templating import render
@@ -28,6 +30,7 @@ SETTLED = {SummaryInvoiceState.tax_completed, SummaryInvoiceState.tax_failed}
 
 
 async def _tables(
+    request: Request,
     who: Viewer,
     ctx: AppContext,
     side: Side,
@@ -38,23 +41,25 @@ async def _tables(
 ) -> dict[str, Any]:
     partner = who.partner_id
     issuer, receiver = (partner, None) if side == "outgoing" else (None, partner)
-    summaries = await summary_routes.list_summary_invoices(
+    summaries = await as_viewer(
+        summary_routes.list_summary_invoices,
+        who,
         issuer_id=issuer,
         receiver_id=receiver,
         state=None,
-        cursor=summary_cursor,
+        cursor=console_cursor(request, summary_cursor, f"{PATH}/invoices/{side}#summaries"),
         limit=25,
-        principal=who.scope,
         ctx=ctx,
     )
-    invoices = await invoicing.list_invoices(
+    invoices = await as_viewer(
+        invoicing.list_invoices,
+        who,
         order_number=order_number or None,
         issuer_id=issuer,
         receiver_id=receiver,
         type=None,
-        cursor=cursor,
+        cursor=console_cursor(request, cursor, f"{PATH}/invoices/{side}#invoices"),
         limit=25,
-        principal=who.scope,
         ctx=ctx,
     )
     summary_rows: list[SummaryInvoice] = summaries.items
@@ -92,6 +97,7 @@ async def _page(
         return render(request, "invoices.html", who, side=side, needs_partner=True)
     try:
         tables = await _tables(
+            request,
             who,
             ctx,
             side,
@@ -153,7 +159,9 @@ async def show_invoice_pdf(
     """An invoice's PDF (a summary invoice's tax invoice): previewed in the browser, or saved
     with `download=true`."""
     try:
-        return await invoicing.get_invoice_pdf(invoice_id, download, who.scope, ctx)
+        return await as_viewer(
+            invoicing.get_invoice_pdf, who, invoice_id=invoice_id, download=download, ctx=ctx
+        )
     except BillingError as error:
         return problem_page(request, who, error, back=f"{PATH}/invoices/outgoing")
 
@@ -168,11 +176,18 @@ async def retry_tax_sync(
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     try:
-        summary = await summary_routes.retry_summary_tax_sync(summary_invoice_id, who.scope, ctx)
+        summary = await as_viewer(
+            summary_routes.retry_summary_tax_sync,
+            who,
+            summary_invoice_id=summary_invoice_id,
+            ctx=ctx,
+        )
         # The workflow takes the retry in a moment; wait for it (briefly) so the page that
         # follows shows TaxInProgress and follows it live, rather than the old TaxFailed.
         for _ in range(RETRY_WAIT_STEPS):
-            current = await summary_routes.get_summary_invoice(summary.id, who.scope, ctx)
+            current = await as_viewer(
+                summary_routes.get_summary_invoice, who, summary_invoice_id=summary.id, ctx=ctx
+            )
             if current.state is not SummaryInvoiceState.tax_failed:
                 break
             await asyncio.sleep(0.1)

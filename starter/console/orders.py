@@ -14,6 +14,8 @@ from billing.errors import BillingError
 from billing.vocabulary import OrderStatus, Outcome
 from starter.api.context import AppContext, get_context
 from starter.api.routes import orders as order_routes
+from starter.console.api_calls import as_viewer
+from starter.console.paging import console_cursor
 from starter.console.problems import problem_page, validation_detail
 from starter.console.session import PATH, Viewer, admin_viewer, checked_form
 from starter.console.templating import render
@@ -41,11 +43,13 @@ async def show_orders(
 ) -> Response:
     chosen = next((s for s in OrderStatus if s.value == status), None)
     try:
-        page = await order_routes.list_orders(
+        page = await as_viewer(
+            order_routes.list_orders,
+            who,
             status=chosen,
             customer_id=None,
             issuer_id=who.partner_id,
-            cursor=cursor,
+            cursor=console_cursor(request, cursor, f"{PATH}/orders"),
             limit=25,
             ctx=ctx,
         )
@@ -92,7 +96,14 @@ async def record_outcome_by_hand(
             title="Check the form", back=back, status_code=422,
         )  # fmt: skip
     try:
-        await order_routes.record_outcome_by_hand(order_number, item_id, body, ctx)
+        await as_viewer(
+            order_routes.record_outcome_by_hand,
+            who,
+            order_number=order_number,
+            item_id=item_id,
+            body=body,
+            ctx=ctx,
+        )
     except BillingError as error:
         return problem_page(request, who, error, back=back)
     return RedirectResponse(

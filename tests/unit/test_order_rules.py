@@ -181,7 +181,7 @@ CUSTOMER_OF_SELLER = Party(PartnerLevel.customer, "S")
         (None, CUSTOMER_OF_SELLER, "Unknown issuer 'S'"),
         (SELLER, None, "Unknown customer 'C'"),
         (Party(PartnerLevel.customer, "S"), CUSTOMER_OF_SELLER, "'S' is a customer"),
-        (SELLER, Party(PartnerLevel.customer, "other"), "'C' is not billed by 'S'"),
+        (SELLER, Party(PartnerLevel.customer, "other"), "Unknown customer 'C' of 'S'"),
     ],
 )
 def test_an_order_needs_known_parties_one_level_apart(
@@ -189,6 +189,15 @@ def test_an_order_needs_known_parties_one_level_apart(
 ) -> None:
     with pytest.raises(InvalidRequest, match=refusal):
         check_parties("S", "C", issuer, customer)
+
+
+def test_another_partners_customer_is_refused_exactly_like_an_unknown_one() -> None:
+    refusals = []
+    for customer in (None, Party(PartnerLevel.customer, "other")):
+        with pytest.raises(InvalidRequest) as refused:
+            check_parties("S", "C", SELLER, customer)
+        refusals.append(refused.value.detail)
+    assert refusals[0] == refusals[1]
 
 
 def test_an_order_between_a_seller_and_its_customer_is_accepted() -> None:

@@ -14,6 +14,7 @@ from billing.contracts.billing_runs import (
     RunAccepted,
 )
 from billing.errors import InvalidRequest, NotFound
+from billing.periods import billable_period, consolidation_day
 from billing.store import billing_runs as store
 from billing.store.reference_data import get_partner
 from billing.temporal.billing_runs import (
@@ -32,8 +33,10 @@ async def create_billing_run(
     body: BillingRunIn, ctx: AppContext = Depends(get_context)
 ) -> RunAccepted:
     """Invoice every uninvoiced monthly line of the issuer's period (`billing-run-<issuer>-<period>`).
-    A run already going is returned as it is; a finished one runs again and invoices only
-    what is new (nothing, for a period already run)."""
+    The period is a month that has ended, or the current month (billed early); any other is
+    refused with 422. A run already going is returned as it is; a finished one runs again and
+    invoices only what is new (nothing, for a period already run)."""
+    billable_period(body.period, datetime.now(UTC).date())
     issuer = await ctx.transaction(get_partner, body.issuer_id)
     if issuer.level is PartnerLevel.customer:
         raise InvalidRequest(f"{body.issuer_id!r} is a customer and issues no invoices.")
@@ -53,7 +56,9 @@ async def create_consolidation_run(
     body: ConsolidationRunIn, ctx: AppContext = Depends(get_context)
 ) -> RunAccepted:
     """Make the renewal orders due by `as_of` and the consolidated invoices of customers whose
-    billing day is M days later (`consolidation-<as_of>`). A past day is a backfill."""
+    billing day is M days later (`consolidation-<as_of>`). A past day is a backfill; a future
+    day is refused with 422."""
+    consolidation_day(body.as_of, datetime.now(UTC).date())
     started = await start_consolidation_run(
         ctx.temporal, body.as_of, task_queue=ctx.settings.task_queue
     )

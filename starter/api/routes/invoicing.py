@@ -1,4 +1,5 @@
-"""Reporting: invoices, outgoing billing lines and subscriptions."""
+"""Reporting: invoices, billing lines and subscriptions. A partner's token sees those it issued
+and those it received; any other reads as not found."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
 from billing.store.invoice_pdfs import invoice_pdf
 from billing.vocabulary import InvoiceType
-from starter.api.auth import Principal, authenticate, require_admin
+from starter.api.auth import Principal, can_read, require_admin
 from starter.api.context import AppContext, get_context
+from starter.api.cursors import PageCursor, page_cursor
 
 router = APIRouter(prefix="/v1", tags=["invoicing"])
-# Subscriptions are not scoped by partner yet: the administrator's.
 _admin = [Depends(require_admin)]
 
 
@@ -24,29 +25,30 @@ async def list_invoices(
     issuer_id: str | None = None,
     receiver_id: str | None = None,
     type: InvoiceType | None = None,
-    cursor: str | None = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[Invoice]:
     """Outgoing (`issuer_id`) and incoming (`receiver_id`) invoices, summary invoices included.
     A partner's token sees only invoices it issued or received."""
-    return await ctx.transaction(
+    page = await ctx.transaction(
         invoices.list_invoices,
         order_number=order_number,
         issuer_id=issuer_id,
         receiver_id=receiver_id,
         type=type.value if type else None,
         visible_to=principal.visible_to,
-        cursor=cursor,
+        cursor=cursor.after,
         limit=limit,
     )
+    return cursor.signed(page)
 
 
 @router.get("/invoices/{invoice_id}", response_model=Invoice)
 async def get_invoice(
     invoice_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Invoice:
     return await ctx.transaction(invoices.get_invoice, invoice_id, visible_to=principal.visible_to)
@@ -60,7 +62,7 @@ async def get_invoice(
 async def get_invoice_pdf(
     invoice_id: str,
     download: bool = False,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     """Any invoice as PDF: issuer and receiver with address and tax id, dates, payment term,
@@ -80,43 +82,54 @@ async def list_billings(
     issuer_id: str | None = None,
     q: str | None = None,
     sort: BillingSort = "created_at",
-    cursor: str | None = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[BillingLine]:
-    """Outgoing billing lines. `q` searches order numbers (substring, any case);
-    `sort=order_number` or `-order_number` sorts by them. A partner's token sees its own."""
-    if principal.partner_id is not None:
-        principal.ensure_acts_for(issuer_id or principal.partner_id)
-        issuer_id = principal.partner_id
-    return await ctx.transaction(
+    """Billing lines. `q` searches order numbers (substring, any case); `sort=order_number` or
+    `-order_number` sorts by them. A partner's token sees the lines it bills and those billed
+    to it."""
+    page = await ctx.transaction(
         billings.list_billing_lines,
         issuer_id=issuer_id,
+        visible_to=principal.visible_to,
         q=q,
         sort=sort,
-        cursor=cursor,
+        cursor=cursor.after,
         limit=limit,
     )
+    return cursor.signed(page)
 
 
-@router.get("/subscriptions", response_model=Page[Subscription], dependencies=_admin)
+@router.get("/subscriptions", response_model=Page[Subscription])
 async def list_subscriptions(
     customer_id: str | None = None,
-    cursor: str | None = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[Subscription]:
-    return await ctx.transaction(
-        subscriptions.list_subscriptions, customer_id=customer_id, cursor=cursor, limit=limit
+    """Subscriptions; a partner's token sees those it sold and those it holds."""
+    page = await ctx.transaction(
+        subscriptions.list_subscriptions,
+        customer_id=customer_id,
+        visible_to=principal.visible_to,
+        cursor=cursor.after,
+        limit=limit,
     )
+    return cursor.signed(page)
 
 
-@router.get("/subscriptions/{subscription_id}", response_model=Subscription, dependencies=_admin)
+@router.get("/subscriptions/{subscription_id}", response_model=Subscription)
 async def get_subscription(
-    subscription_id: str, ctx: AppContext = Depends(get_context)
+    subscription_id: str,
+    principal: Principal = Depends(can_read),
+    ctx: AppContext = Depends(get_context),
 ) -> Subscription:
-    return await ctx.transaction(subscriptions.get_subscription, subscription_id)
+    return await ctx.transaction(
+        subscriptions.get_subscription, subscription_id, visible_to=principal.visible_to
+    )
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=Subscription, dependencies=_admin)

@@ -1,4 +1,6 @@
-"""Orders: submission, provisioning outcomes (from order systems and, by hand, from operators)."""
+"""Orders: submission, provisioning outcomes (from order systems and, by hand, from operators).
+A partner's token (scope `orders` to change anything) submits orders as their issuer and sees and
+reports on the orders it issued; any other order reads as not found."""
 
 from __future__ import annotations
 
@@ -16,18 +18,24 @@ from billing.store import order_payments
 from billing.store import orders as store
 from billing.temporal.order_workflows import deliver_outcome, ensure_order_workflow
 from billing.vocabulary import OrderStatus
+from starter.api.auth import Principal, can_order, can_read
 from starter.api.context import AppContext, get_context
+from starter.api.cursors import PageCursor, page_cursor
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
 @router.post("", status_code=202, response_model=Order)
 async def submit_order(
-    body: OrderIn, response: Response, ctx: AppContext = Depends(get_context)
+    body: OrderIn,
+    response: Response,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
 ) -> Order:
     """Record the order and start its workflow. Submitting the same body again returns the
     recorded order (header `Idempotent-Replayed: true`); a different body under the same order
-    number is refused with 409."""
+    number is refused with 409. A partner's token submits only as the order's issuer."""
+    principal.ensure_acts_for(body.issuer_id)
     order, created = await ctx.transaction(store.create_order, body)
     await ensure_order_workflow(
         ctx.temporal,
@@ -45,26 +53,42 @@ async def list_orders(
     status: OrderStatus | None = Query(None, description="`stuck` lists orders waiting too long."),
     customer_id: str | None = None,
     issuer_id: str | None = None,
-    cursor: str | None = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[Order]:
-    return await ctx.transaction(
+    page = await ctx.transaction(
         store.list_orders,
         status=status,
         customer_id=customer_id,
         issuer_id=issuer_id,
-        cursor=cursor,
+        visible_to=principal.visible_to,
+        cursor=cursor.after,
         limit=limit,
     )
+    return cursor.signed(page)
 
 
 @router.get("/{order_number}", response_model=Order)
-async def get_order(order_number: str, ctx: AppContext = Depends(get_context)) -> Order:
-    return await ctx.transaction(store.get_order, order_number)
+async def get_order(
+    order_number: str,
+    principal: Principal = Depends(can_read),
+    ctx: AppContext = Depends(get_context),
+) -> Order:
+    return await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
 
 
-async def _record(ctx: AppContext, order_number: str, item_id: str, body: ProvisioningIn) -> Order:
+async def _ensure_issued_by(ctx: AppContext, principal: Principal, order_number: str) -> None:
+    """Only the order's issuer acts on it; to anyone else it does not exist (404)."""
+    if principal.partner_id is not None:
+        await ctx.transaction(store.get_order, order_number, visible_to=principal.visible_to)
+
+
+async def _record(
+    ctx: AppContext, principal: Principal, order_number: str, item_id: str, body: ProvisioningIn
+) -> Order:
+    await _ensure_issued_by(ctx, principal, order_number)
     order, _changed = await ctx.transaction(store.record_outcome, order_number, item_id, body)
     # Signal even when nothing changed: a retried report also re-delivers a lost signal.
     await deliver_outcome(
@@ -80,26 +104,38 @@ async def _record(ctx: AppContext, order_number: str, item_id: str, body: Provis
 
 @router.post("/{order_number}/items/{item_id}/provisioning", response_model=Order)
 async def report_provisioning(
-    order_number: str, item_id: str, body: ProvisioningIn, ctx: AppContext = Depends(get_context)
+    order_number: str,
+    item_id: str,
+    body: ProvisioningIn,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
 ) -> Order:
     """The order system reports an item's outcome. The same outcome again is accepted and changes
     nothing; a different outcome for an item already reported is refused with 409."""
-    return await _record(ctx, order_number, item_id, body)
+    return await _record(ctx, principal, order_number, item_id, body)
 
 
 @router.post("/{order_number}/items/{item_id}/manual-outcome", response_model=Order)
 async def record_outcome_by_hand(
-    order_number: str, item_id: str, body: ManualOutcomeIn, ctx: AppContext = Depends(get_context)
+    order_number: str,
+    item_id: str,
+    body: ManualOutcomeIn,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
 ) -> Order:
     """An operator records the outcome of a pending item (of a stuck order, typically). The
     operator and the reason are kept on the item and in the audit log."""
-    return await _record(ctx, order_number, item_id, body)
+    return await _record(ctx, principal, order_number, item_id, body)
 
 
 @router.post("/{order_number}/manual-payment", response_model=Order)
 async def record_manual_payment(
-    order_number: str, body: ManualPaymentIn, ctx: AppContext = Depends(get_context)
+    order_number: str,
+    body: ManualPaymentIn,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
 ) -> Order:
     """Record that an order was paid by hand (audited). Billing-day consolidation leaves orders
     paid before the billing day out of the consolidated invoice. Paying twice is refused (409)."""
+    await _ensure_issued_by(ctx, principal, order_number)
     return await ctx.transaction(order_payments.record_manual_payment, order_number, body)

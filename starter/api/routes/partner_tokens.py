@@ -1,33 +1,38 @@
-"""Partner API tokens, issued by the administrator."""
+"""Partner API tokens, issued, listed and revoked by the administrator."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 
-from billing.contracts.common import Strict
-from billing.store.partner_tokens import issue_token
+from billing.contracts.partner_tokens import IssuedToken, TokenIn, TokenView
+from billing.store import partner_tokens as store
 from starter.api.context import AppContext, get_context
 
-router = APIRouter(prefix="/v1", tags=["reference data"])
-
-
-class TokenIn(Strict):
-    label: str = Field(default="api", min_length=1, max_length=200)
-
-
-class IssuedToken(BaseModel):
-    partner_id: str
-    label: str
-    token: str = Field(description="Shown once: only its hash is stored.")
+router = APIRouter(prefix="/v1", tags=["partner tokens"])
 
 
 @router.post("/partners/{partner_id}/tokens", status_code=201, response_model=IssuedToken)
 async def issue_partner_token(
     partner_id: str, body: TokenIn | None = None, ctx: AppContext = Depends(get_context)
 ) -> IssuedToken:
-    """Issue an API token for a partner; with it the partner sees only its own data (what it
-    issued and what it received) and acts only for itself."""
-    label = (body or TokenIn()).label
-    token = await ctx.transaction(issue_token, partner_id, label)
-    return IssuedToken(partner_id=partner_id, label=label, token=token)
+    """Issue an API token for a partner, with scopes (default `read` and `orders`) and an
+    optional expiry. With it the partner sees only its own data (what it issued and what it
+    received) and acts only for itself. The token is in this answer only."""
+    return await ctx.transaction(store.issue_token, partner_id, body or TokenIn())
+
+
+@router.get("/partners/{partner_id}/tokens", response_model=list[TokenView])
+async def list_partner_tokens(
+    partner_id: str, ctx: AppContext = Depends(get_context)
+) -> list[TokenView]:
+    """The partner's tokens: labels, scopes, when made, last used, expiry, revocation; never
+    the secret."""
+    return await ctx.transaction(store.list_tokens, partner_id)
+
+
+@router.delete("/partners/{partner_id}/tokens/{token_id}", response_model=TokenView)
+async def revoke_partner_token(
+    partner_id: str, token_id: str, ctx: AppContext = Depends(get_context)
+) -> TokenView:
+    """Revoke a token: it stops working at once (401). Revoking it again changes nothing."""
+    return await ctx.transaction(store.revoke_token, partner_id, token_id)

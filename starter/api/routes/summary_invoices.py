@@ -21,8 +21,9 @@ from billing.tax.configured import tax_sync_options
 from billing.temporal.summary_requests import start_summary_request
 from billing.temporal.tax_syncs import retry_tax_sync
 from billing.vocabulary import SummaryInvoiceState, SummaryRequestStatus
-from starter.api.auth import Principal, authenticate
+from starter.api.auth import Principal, can_read, can_run_billing
 from starter.api.context import AppContext, get_context
+from starter.api.cursors import PageCursor, page_cursor
 
 router = APIRouter(prefix="/v1", tags=["summary invoices"])
 
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["summary invoices"])
 @router.post("/summary-invoices/preview", response_model=SummaryPreview)
 async def preview_summary_invoices(
     body: SummaryRequestIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryPreview:
     """What `POST /v1/summary-invoices` would add and skip (the confirmation popup); writes
@@ -42,7 +43,7 @@ async def preview_summary_invoices(
 @router.post("/summary-invoices", status_code=202, response_model=SummaryRequestAccepted)
 async def create_summary_invoices(
     body: SummaryRequestIn,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryRequestAccepted:
     """Consolidate the selected outgoing invoices of `issuer_id` into one summary invoice per
@@ -65,7 +66,7 @@ async def create_summary_invoices(
 @router.get("/summary-invoice-requests/{request_id}", response_model=SummaryRequestView)
 async def get_summary_request(
     request_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryRequestView:
     """`status` and the administrator-facing `message`: "Invoices are being created. Please wait." until
@@ -95,27 +96,28 @@ async def list_summary_invoices(
     issuer_id: str | None = None,
     receiver_id: str | None = None,
     state: SummaryInvoiceState | None = None,
-    cursor: str | None = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[SummaryInvoice]:
     """A partner's token lists the summaries it issued or received."""
-    return await ctx.transaction(
+    page = await ctx.transaction(
         store.list_summary_invoices,
         issuer_id=issuer_id,
         receiver_id=receiver_id,
         state=state,
         visible_to=principal.visible_to,
-        cursor=cursor,
+        cursor=cursor.after,
         limit=limit,
     )
+    return cursor.signed(page)
 
 
 @router.get("/summary-invoices/{summary_invoice_id}", response_model=SummaryInvoice)
 async def get_summary_invoice(
     summary_invoice_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryInvoice:
     return await ctx.transaction(
@@ -130,15 +132,18 @@ async def get_summary_invoice(
 )
 async def retry_summary_tax_sync(
     summary_invoice_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_run_billing),
     ctx: AppContext = Depends(get_context),
 ) -> SummaryInvoice:
     """Retry the tax sync of a TaxFailed summary invoice (409 in any other state). The tax
     document keeps its code, so the retry adjusts it and never creates a second one."""
-    summary = await ctx.transaction(
-        tax_sync.ensure_retryable, summary_invoice_id, visible_to=principal.visible_to
-    )
-    principal.ensure_acts_for(summary.issuer_id)
+    if principal.partner_id is not None:
+        # Its receiver sees it but may not retry it: refused before its state is told.
+        seen = await ctx.transaction(
+            store.get_summary_invoice, summary_invoice_id, visible_to=principal.visible_to
+        )
+        principal.ensure_acts_for(seen.issuer_id)
+    summary = await ctx.transaction(tax_sync.ensure_retryable, summary_invoice_id)
     await retry_tax_sync(
         ctx.temporal,
         TaxSyncInput(
@@ -160,7 +165,7 @@ async def retry_summary_tax_sync(
 )
 async def get_tax_invoice_pdf(
     summary_invoice_id: str,
-    principal: Principal = Depends(authenticate),
+    principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     """The tax invoice PDF, produced when tax sync completes (404 before)."""
