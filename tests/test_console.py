@@ -285,6 +285,9 @@ async def test_a_second_seller_sees_none_of_the_first_sellers_data(
     await page.goto(f"{live_api_url}/console/summary-requests/{answer['request_id']}")
     await expect(page.get_by_role("alert")).to_contain_text("No summary request")
     await page.goto(f"{live_api_url}/console/orders")
+    await expect(page.get_by_role("status")).to_contain_text("No orders")
+    await expect(page.locator("main")).not_to_contain_text(number)
+    await page.goto(f"{live_api_url}/console/runs")
     await expect(page.get_by_role("heading", name="Administrator only")).to_be_visible()
     await expect(page.get_by_label("Act on behalf of partner")).to_have_count(0)
 

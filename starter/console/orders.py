@@ -17,7 +17,7 @@ from starter.api.routes import orders as order_routes
 from starter.console.api_calls import as_viewer
 from starter.console.paging import console_cursor
 from starter.console.problems import problem_page, validation_detail
-from starter.console.session import PATH, Viewer, admin_viewer, checked_form
+from starter.console.session import PATH, Viewer, checked_form, viewer
 from starter.console.templating import render
 from workflows.order import workflow_id
 
@@ -38,7 +38,7 @@ async def show_orders(
     status: str = "",
     cursor: str | None = None,
     notice: str | None = None,
-    who: Viewer = Depends(admin_viewer),
+    who: Viewer = Depends(viewer),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     chosen = next((s for s in OrderStatus if s.value == status), None)
@@ -48,7 +48,7 @@ async def show_orders(
             who,
             status=chosen,
             customer_id=None,
-            issuer_id=who.partner_id,
+            issuer_id=None,
             cursor=console_cursor(request, cursor, f"{PATH}/orders"),
             limit=25,
             ctx=ctx,
@@ -80,7 +80,7 @@ async def record_outcome_by_hand(
     outcome: str = Form(""),
     reason: str = Form(""),
     operator: str = Form(""),
-    who: Viewer = Depends(admin_viewer),
+    who: Viewer = Depends(viewer),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     back = f"{PATH}/orders"
