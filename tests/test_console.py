@@ -308,3 +308,16 @@ async def test_an_administrator_starts_a_month_end_run_and_watches_it_finish(
     await expect(page.get_by_role("status")).to_contain_text("0 invoice(s) created")
     await page.get_by_role("link", name="All billing runs").click()
     await expect(page.get_by_role("link", name=f"billing-run-{cw.seller}-2026-10")).to_be_visible()
+
+
+async def test_a_read_only_token_sees_its_billings_but_may_not_consolidate(
+    page: Page, api: httpx.AsyncClient, temporal: Client, live_api_url: str
+) -> None:
+    cw = await build_console_world(api)
+    number, invoice_id = await invoiced_order(api, temporal, cw, "READONLY", cw.customer_de)
+    await sign_in(page, live_api_url, await partner_token(api, cw.seller, scopes=("read",)))
+    await page.get_by_label("Search by order number").fill(number)
+    await page.get_by_role("button", name="Search").click()
+    await page.locator(f'input[name=invoice_id][value="{invoice_id}"]').check()
+    await page.get_by_role("button", name="Create Summary Invoice").click()
+    await expect(page.get_by_role("alert")).to_contain_text("lacks the `billing-admin` scope")
