@@ -135,8 +135,8 @@ async def checked_form(request: Request, csrf: str = Form("")) -> None:
 
 
 async def admin_viewer(who: Viewer = Depends(viewer)) -> Viewer:
-    """The viewer of a page that is the administrator's (orders and billing runs are not scoped
-    by partner in the API either)."""
+    """The viewer of a page that is the administrator's: billing runs (the API keeps them to the
+    administrator's token) and acting on behalf of a partner."""
     if not who.is_admin:
         raise AdminOnly(who)
     return who
