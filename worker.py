@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.billing_runs import BillingRunActivities
 from activities.order_recovery import OrderRecoveryActivities
 from activities.orders import OrderActivities
+from activities.pre_invoices import PreInvoiceActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
 from billing.database import make_engine, resolve_database_url
@@ -35,6 +36,7 @@ from workflows.billing_runs import (
 )
 from workflows.order import OrderWorkflow
 from workflows.order_recovery import OrderRecoveryWorkflow
+from workflows.pre_invoices import MonthEndPreInvoicesWorkflow, PreInvoiceRunWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 
@@ -47,6 +49,8 @@ WORKFLOWS = [
     ConsolidationWorkflow,
     MonthEndWorkflow,
     DailyConsolidationWorkflow,
+    PreInvoiceRunWorkflow,
+    MonthEndPreInvoicesWorkflow,
 ]
 
 
@@ -66,6 +70,7 @@ def build_worker(
     runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
+    pre_invoices = PreInvoiceActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -86,6 +91,11 @@ def build_worker(
             tax.calculate_tax,
             tax.complete_tax_sync,
             tax.fail_tax_sync,
+            pre_invoices.start_pre_invoice_run,
+            pre_invoices.generate_pre_invoice_pages,
+            pre_invoices.finish_pre_invoice_run,
+            pre_invoices.delta_issuers,
+            pre_invoices.reserve_pre_invoice_run,
         ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,

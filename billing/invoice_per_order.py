@@ -126,6 +126,8 @@ class OrderFacts:
     resold: bool
     aligns_end_date: bool
     issuer_invoice_per_order: bool
+    # Its recurring subscriptions are billed per month by pre-invoice generation instead.
+    issuer_delta_invoicing: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class ItemTerms:
     perpetual: bool
     term_months: int
     grouping: GroupingFields
+    billing_type: BillingType = BillingType.one_time
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,10 @@ class SubscriptionToWrite:
     expires_at: datetime
     perpetual: bool
     grouping: GroupingFields
+    # The price it was sold at: a later price-list change re-bills no month.
+    unit_price: Decimal
+    # Billed per month by pre-invoice generation, never by an order line or a renewal.
+    billed_by_delta: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,8 +191,15 @@ class OrderWrites:
 def order_writes(
     order: OrderFacts, plan: OrderBillingPlan, terms: Mapping[str, ItemTerms]
 ) -> OrderWrites:
-    """The billing lines and subscriptions of the order's billed items, per-order lines first."""
+    """The billing lines and subscriptions of the order's billed items, per-order lines first.
+    With delta invoicing a recurring item gets its subscription but no line: pre-invoice
+    generation bills it per month, and a line here would bill it twice."""
     billed = plan.per_order + plan.monthly
+
+    def by_delta(item_id: str) -> bool:
+        return order.issuer_delta_invoicing and terms[item_id].billing_type is BillingType.recurring
+
+    charged = [line for line in billed if not by_delta(line.item_id)]
     return OrderWrites(
         lines=[
             LineToWrite(
@@ -201,7 +215,7 @@ def order_writes(
                 vendor_id=terms[line.item_id].vendor_id,
                 grouping=terms[line.item_id].grouping,
             )
-            for line in billed
+            for line in charged
         ],
         subscriptions=[
             SubscriptionToWrite(
@@ -214,6 +228,8 @@ def order_writes(
                 ),
                 perpetual=terms[line.item_id].perpetual,
                 grouping=terms[line.item_id].grouping,
+                unit_price=line.unit_price,
+                billed_by_delta=by_delta(line.item_id),
             )
             for line in billed
         ],

@@ -508,3 +508,155 @@ partner_tokens = Table(
     ),
 )
 Index("ix_partner_tokens_partner_id", partner_tokens.c.partner_id)
+
+# --- Delta invoicing with accounting periods -------------------------------------------------
+# An issuer with delta invoicing bills its recurring subscriptions per calendar month through
+# pre-invoice generations: each writes only the difference between what a month should cost
+# and what its lines already bill (billing.delta_invoicing), into pre-invoices that belong to
+# the accounting period of the issuer's legal entity that contains the month.
+
+partners.append_column(Column("delta_invoicing_enabled_at", DateTime(timezone=True), nullable=True))
+
+partner_licences = Table(
+    "partner_licences",
+    metadata,
+    # Licence tokens an administrator granted a partner; DELTA_INVOICING unlocks delta invoicing.
+    Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("partner_id", "token"),
+)
+
+legal_entities = Table(
+    "legal_entities",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    *_timestamps(),
+)
+Index("ix_legal_entities_issuer_id", legal_entities.c.issuer_id)
+
+accounting_periods = Table(
+    "accounting_periods",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("legal_entity_id", Text, ForeignKey("legal_entities.id"), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),  # inclusive
+    Column("invoicing_closed", Boolean, nullable=False, server_default=text("false")),
+    *_timestamps(),
+    CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+)
+# Overlaps are refused under the legal entity's row lock (billing.store.accounting_periods).
+Index(
+    "ix_accounting_periods_entity_start",
+    accounting_periods.c.legal_entity_id,
+    accounting_periods.c.starts_on,
+)
+Index("ix_accounting_periods_issuer_id", accounting_periods.c.issuer_id)
+
+# A subscription's own monthly unit price (null: the offer's), and when it was cancelled.
+subscriptions.append_column(Column("unit_price", UnitPrice, nullable=True))
+subscriptions.append_column(Column("cancelled_at", DateTime(timezone=True), nullable=True))
+# Billed per month by pre-invoice generation: a recurring subscription its issuer sold with
+# delta invoicing on. Subscriptions sold before stay with their order lines and renewals, so
+# switching delta invoicing on bills nothing a second time.
+subscriptions.append_column(
+    Column("billed_by_delta", Boolean, nullable=False, server_default=text("false"))
+)
+# Generations page through the receivers of an issuer's delta-billed subscriptions.
+Index(
+    "ix_subscriptions_delta_receivers",
+    subscriptions.c.issuer_id,
+    subscriptions.c.customer_id,
+    postgresql_where=text("billed_by_delta"),
+)
+# What lets a generation skip subscriptions that cannot have a delta: a trigger (migration
+# 0005) counts every change of quantity, unit price, start or end in `financial_version`; a
+# generation records the version and as-of day it billed. Unchanged since, and no month newer
+# than that day's due: nothing to write.
+subscriptions.append_column(
+    Column("financial_version", Integer, nullable=False, server_default=text("0"))
+)
+subscriptions.append_column(Column("billed_version", Integer, nullable=True))
+subscriptions.append_column(Column("billed_as_of", Date, nullable=True))
+
+pre_invoice_runs = Table(
+    "pre_invoice_runs",
+    metadata,
+    # The workflow id: pre-invoice-run-<issuer>-<as_of>-<n>.
+    Column("run_id", Text, primary_key=True),
+    Column("issuer_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'running'")),
+    Column("receivers_total", Integer, nullable=False, server_default=text("0")),
+    Column("receivers_done", Integer, nullable=False, server_default=text("0")),
+    Column("pre_invoices_created", Integer, nullable=False, server_default=text("0")),
+    Column("lines_written", Integer, nullable=False, server_default=text("0")),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    # The month-end workflow that asked for it: a retried request finds its run again.
+    Column("requested_by", Text, nullable=True),
+    UniqueConstraint("issuer_id", "as_of", "n"),
+    UniqueConstraint("requested_by", "issuer_id"),
+    CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
+)
+
+# Pre-invoices are invoices of type 'pre_invoice', 'open' until finalized ('final'). They carry
+# no grouping key: the month-end run's unique group does not apply to them.
+invoices.append_column(
+    Column("accounting_period_id", Text, ForeignKey("accounting_periods.id"), nullable=True)
+)
+invoices.append_column(Column("pre_invoice_run_id", Text, nullable=True))
+# The service month of a pre-invoice made before its accounting period existed; the next
+# generation assigns the period that will hold that month.
+invoices.append_column(Column("service_month", Date, nullable=True))
+invoices.append_column(Column("finalized_at", DateTime(timezone=True), nullable=True))
+# A retried generation step finds the pre-invoice it already made for a receiver and period.
+Index(
+    "uq_invoices_pre_invoice",
+    invoices.c.pre_invoice_run_id,
+    invoices.c.receiver_id,
+    invoices.c.currency,
+    func.coalesce(invoices.c.accounting_period_id, ""),
+    func.coalesce(invoices.c.service_month, text("'0001-01-01'::date")),
+    unique=True,
+    postgresql_where=text("type = 'pre_invoice'"),
+)
+Index(
+    "ix_invoices_open_pre_invoices",
+    invoices.c.issuer_id,
+    invoices.c.accounting_period_id,
+    postgresql_where=text("type = 'pre_invoice' and status = 'open'"),
+)
+
+pre_invoice_lines = Table(
+    "pre_invoice_lines",
+    metadata,
+    # One line of a pre-invoice: what one generation added to (or took from) one
+    # subscription's month. Its receiver, offer and order come from the subscription.
+    # No foreign keys: only pre-invoice generation writes these rows, in the transaction that
+    # reads the subscription and inserts the pre-invoice they name, and nothing deletes either.
+    # Their per-row checks cost more than half of a first generation (measured with
+    # bench/delta_generation: 23.7 s with them, 9.8 s without, 40,000 subscriptions).
+    Column("subscription_id", UUID(as_uuid=True), nullable=False),
+    # The service period: the calendar month [period_start, period_end].
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    # 1 for the month's first line; above 1 for a difference to what was invoiced before.
+    Column("sequence", Integer, nullable=False),
+    Column("invoice_id", UUID(as_uuid=True), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", UnitPrice, nullable=False),
+    Column("amount", Money, nullable=False),  # signed
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The rule "a delta is written once" in the database: two generations that computed the
+    # same next line of a subscription's month cannot both insert it, whatever locks they took.
+    PrimaryKeyConstraint("subscription_id", "period_start", "sequence"),
+    CheckConstraint("sequence > 0", name="sequence_positive"),
+)
+Index("ix_pre_invoice_lines_invoice_id", pre_invoice_lines.c.invoice_id)

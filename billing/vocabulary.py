@@ -50,6 +50,7 @@ class InvoiceType(StrEnum):
     periodic = "periodic"  # the month-end run
     consolidated = "consolidated"  # billing-day consolidation
     summary = "summary"
+    pre_invoice = "pre_invoice"  # delta invoicing: an invoice in preparation
 
 
 class InvoiceStatus(StrEnum):
@@ -144,3 +145,10 @@ class TokenScope(StrEnum):
     read = "read"
     orders = "orders"
     billing_admin = "billing-admin"
+
+
+class PreInvoiceStatus(StrEnum):
+    """A pre-invoice is open (generations may add to its period) until finalized."""
+
+    open = "open"
+    final = "final"

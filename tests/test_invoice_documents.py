@@ -4,10 +4,13 @@ dates in the receiver's locale, due date from the payment term, tax per rate and
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 from temporalio.client import Client
 
 from tests.console_world import build_console_world, invoiced_order
+from tests.delta import delta_world, generate, months, pre_invoices, subscription
 from tests.summary_world import created, request_summaries, wait_state
 from tests.unit.test_invoice_documents import text_of
 from tests.world import partner_body, put
@@ -58,3 +61,18 @@ async def test_a_per_order_invoice_and_its_tax_invoice_both_download_as_pdf(
         "19 % of 2.469,00 €", "469,11 €", "2.938,11 €", "Tax ID: DE811907980",
     ):  # fmt: skip
         assert printed in text, printed
+
+
+async def test_a_pre_invoice_prints_its_delta_lines_with_their_service_month(
+    api: httpx.AsyncClient, temporal: Client
+) -> None:
+    w = await delta_world(api, months=months(date(2026, 1, 1), 1))
+    await subscription(api, temporal, w, "PDF", starts="2026-01-01T00:00:00Z", quantity=2)
+    await generate(api, temporal, w, "2026-01-15")
+    [pre_invoice] = await pre_invoices(api, w, receiver_id=w.customer)
+    response = await api.get(f"/v1/invoices/{pre_invoice['id']}/pdf")
+    assert response.status_code == 200, response.text
+    [text] = text_of(response.content)
+    assert text.startswith("Pre-invoice")
+    assert f"Invoice number: {pre_invoice['number']}" in text
+    assert ", 2026-01" in text and "Total (EUR)" in text

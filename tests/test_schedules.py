@@ -17,6 +17,7 @@ from billing.temporal.schedules import (
     CONSOLIDATION_SCHEDULE,
     MONTH_END_SCHEDULE,
     ORDER_RECOVERY_SCHEDULE,
+    PRE_INVOICES_SCHEDULE,
     ensure_schedules,
 )
 
@@ -28,12 +29,13 @@ async def test_schedules_are_created_once_and_kept_up_to_date(
         MONTH_END_SCHEDULE,
         CONSOLIDATION_SCHEDULE,
         ORDER_RECOVERY_SCHEDULE,
+        PRE_INVOICES_SCHEDULE,
     ]
     # Again at the next start-up, now with the real task queue: no error, no second schedule.
     await ensure_schedules(temporal, task_queue=settings.task_queue)
     ids = [s.id async for s in await temporal.list_schedules()]
     assert sorted(i for i in ids if i.startswith("billing-")) == sorted(
-        [MONTH_END_SCHEDULE, CONSOLIDATION_SCHEDULE, ORDER_RECOVERY_SCHEDULE]
+        [MONTH_END_SCHEDULE, CONSOLIDATION_SCHEDULE, ORDER_RECOVERY_SCHEDULE, PRE_INVOICES_SCHEDULE]
     )
     recovery = await temporal.get_schedule_handle(ORDER_RECOVERY_SCHEDULE).describe()
     action = recovery.schedule.action
@@ -48,6 +50,14 @@ async def test_schedules_are_created_once_and_kept_up_to_date(
     [calendar] = month_end.schedule.spec.calendars
     assert [r.start for r in calendar.day_of_month] == [1]
     assert ([r.start for r in calendar.hour], [r.start for r in calendar.minute]) == ([0], [30])
+
+    pre_invoices = await temporal.get_schedule_handle(PRE_INVOICES_SCHEDULE).describe()
+    action = pre_invoices.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert (action.workflow, action.task_queue) == ("MonthEndPreInvoices", settings.task_queue)
+    [calendar] = pre_invoices.schedule.spec.calendars
+    assert [r.start for r in calendar.day_of_month] == [1]
+    assert ([r.start for r in calendar.hour], [r.start for r in calendar.minute]) == ([0], [45])
 
     daily = await temporal.get_schedule_handle(CONSOLIDATION_SCHEDULE).describe()
     action = daily.schedule.action

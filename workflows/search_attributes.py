@@ -15,10 +15,11 @@ CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 BILLING_STATE = SearchAttributeKey.for_keyword("BillingState")
 PENDING_ITEMS = SearchAttributeKey.for_int("PendingItems")
 # Summary invoices: the issuer of a request, the code of a summary invoice in tax sync.
-# Month-end runs use IssuerId too: the issuer they bill.
+# Month-end runs and pre-invoice generations use IssuerId too: the issuer they bill.
 ISSUER_ID = SearchAttributeKey.for_keyword("IssuerId")
 INVOICE_CODE = SearchAttributeKey.for_keyword("InvoiceCode")
-# Month-end and consolidation runs: the period ("YYYY-MM") or as-of day ("YYYY-MM-DD").
+# Month-end and consolidation runs: the period ("YYYY-MM") or as-of day ("YYYY-MM-DD");
+# pre-invoice generations: their as-of day.
 BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")
 
 ALL = (
@@ -47,6 +48,9 @@ class BillingState(StrEnum):
     # Month-end and consolidation runs.
     RUN_RUNNING = "Running"
     RUN_COMPLETED = "Completed"
+    # Pre-invoice generations (delta invoicing).
+    GENERATING = "Generating"
+    GENERATED = "Generated"
     # Tax syncs: the summary invoice's tax-sync state, worded as the database stores it.
     TAX_NEW = "New"
     TAX_IN_PROGRESS = "TaxInProgress"

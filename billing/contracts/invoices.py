@@ -20,6 +20,12 @@ class InvoiceLine(BaseModel):
     subscription_id: str | None = None
     receiver_id: str | None = None
     order_number: str | None = None
+    # Delta invoicing: the service period (a calendar month), and whether the line is a
+    # difference to lines invoiced before (its sequence within the month is above 1).
+    period_start: date | None = None
+    period_end: date | None = None
+    delta: bool | None = None
+    sequence: int | None = None
 
 
 class Invoice(BaseModel):
@@ -44,6 +50,9 @@ class Invoice(BaseModel):
     vendor_id: str | None = Field(default=None, description="Per-vendor grouping only.")
     period: str | None = Field(
         default=None, description="Month-end: YYYY-MM; consolidated: the billing date."
+    )
+    accounting_period_id: str | None = Field(
+        default=None, description="Pre-invoices: their accounting period, null until it exists."
     )
     summary_invoice: str | None = Field(
         default=None,
@@ -88,6 +97,14 @@ class Subscription(BaseModel):
     renewal_order_number: str | None = Field(
         default=None, description="The open renewal order of the current term, if any."
     )
+    unit_price: Decimal | None = Field(
+        default=None, description="Its own monthly unit price; null: the offer's."
+    )
+    cancelled_at: datetime | None = None
+    billing_effect: str | None = Field(
+        default=None,
+        description="In answers to a change: when and how the change reaches the bill.",
+    )
 
 
 class SubscriptionChange(Strict):
@@ -96,6 +113,9 @@ class SubscriptionChange(Strict):
 
     quantity: int | None = Field(default=None, gt=0, le=1_000_000)
     ends_at: AwareDatetime | None = None
+    # Delta invoicing bills these per month; without it they are refused (an upgrade order).
+    unit_price: Decimal | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
+    starts_at: AwareDatetime | None = None
     invoice_group_number: str | None = Field(default=None, min_length=1, max_length=100)
     bill_to_contact: str | None = Field(default=None, min_length=1, max_length=200)
     payment_term: PaymentTerm | None = None
@@ -106,6 +126,13 @@ class SubscriptionChange(Strict):
             raise ValueError("send at least one field to change")
         if "quantity" in self.model_fields_set and self.quantity is None:
             raise ValueError("quantity cannot be null")
-        if "ends_at" in self.model_fields_set and self.ends_at is None:
-            raise ValueError("ends_at cannot be null")
+        for name in ("ends_at", "unit_price", "starts_at"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
         return self
+
+
+class SubscriptionCancel(Strict):
+    effective_at: AwareDatetime = Field(
+        description="The subscription ends here; with delta invoicing later months are credited."
+    )

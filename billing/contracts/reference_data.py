@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, Field
 
+from billing.contracts.accounting import DeltaInvoicing
 from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
 from billing.vocabulary import (
     BillingType,
@@ -97,10 +98,23 @@ class PartnerIn(Strict):
     )
     time_zone: TimeZone = Field(default="UTC", description="IANA time zone of its dates.")
     locale: LocaleCode = Field(default="en_US", description="How its amounts and dates read.")
+    # Read-only, accepted so that a GET body can be PUT back; a PUT never changes them
+    # (licences: PUT /v1/partners/{id}/licences/{token}; delta invoicing: POST .../delta-invoicing).
+    licences: list[str] | None = Field(default=None, description="Read-only; ignored on PUT.")
+    delta_invoicing: DeltaInvoicing | None = Field(
+        default=None, description="Read-only; ignored on PUT."
+    )
 
 
 class Partner(PartnerIn):
     id: str
+    licences: list[str] | None = Field(
+        default=[], description="Licence tokens an administrator granted (DELTA_INVOICING)."
+    )
+    delta_invoicing: DeltaInvoicing | None = Field(
+        default=DeltaInvoicing(),
+        description="Switched on with POST /v1/partners/{id}/delta-invoicing; never off again.",
+    )
 
 
 class VendorIn(Strict):

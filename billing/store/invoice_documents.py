@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
+from billing.contracts.invoices import InvoiceLine
 from billing.contracts.summary_invoices import CurrencyTotals
 from billing.errors import NotFound
 from billing.invoice_document import DocumentLine, InvoiceDocument, Party
@@ -22,7 +24,7 @@ from billing.schema import (
     summary_invoice_totals,
     summary_invoices,
 )
-from billing.store.invoices import parse_uuid
+from billing.store.invoices import get_invoice, parse_uuid
 from billing.vocabulary import InvoiceType, PaymentTerm
 
 
@@ -36,6 +38,18 @@ def _party(row: Any, prefix: str) -> Party | None:
         country=row[f"{prefix}_country"],
         tax_id=row[f"{prefix}_tax_id"],
     )
+
+
+# A summary invoice's document is its tax invoice; a pre-invoice is an invoice in preparation.
+TITLES = {InvoiceType.summary.value: "Tax invoice", InvoiceType.pre_invoice.value: "Pre-invoice"}
+
+
+def _description(offer_name: str, line: InvoiceLine) -> str:
+    """A delta line names its service month and that it is a difference."""
+    if line.period_start is None:
+        return offer_name
+    month = f"{line.period_start:%Y-%m}"
+    return f"{offer_name}, {month}" + (" (difference)" if line.delta else "")
 
 
 def invoice_document(conn: Connection, invoice_id: str) -> InvoiceDocument:
@@ -83,16 +97,19 @@ def invoice_document(conn: Connection, invoice_id: str) -> InvoiceDocument:
         billing_lines.c.currency,
         billing_lines.c.receiver_id,
     ]
+    line_rows: list[Mapping[str, Any]]
     if summary:
-        line_rows = conn.execute(
-            select(*columns, source.c.number.label("source_invoice"))
-            .select_from(summary_invoice_lines)
-            .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
-            .join(source, source.c.id == summary_invoice_lines.c.source_invoice_id)
-            .join(offers, offers.c.id == billing_lines.c.offer_id)
-            .where(summary_invoice_lines.c.summary_invoice_id == iid)
-            .order_by(source.c.number, billing_lines.c.id)
-        ).mappings()
+        line_rows = [
+            *conn.execute(
+                select(*columns, source.c.number.label("source_invoice"))
+                .select_from(summary_invoice_lines)
+                .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
+                .join(source, source.c.id == summary_invoice_lines.c.source_invoice_id)
+                .join(offers, offers.c.id == billing_lines.c.offer_id)
+                .where(summary_invoice_lines.c.summary_invoice_id == iid)
+                .order_by(source.c.number, billing_lines.c.id)
+            ).mappings()
+        ]
         totals = [
             CurrencyTotals(currency=t.currency, subtotal=t.subtotal, tax=t.tax, total=t.total)
             for t in conn.execute(
@@ -103,12 +120,27 @@ def invoice_document(conn: Connection, invoice_id: str) -> InvoiceDocument:
         ]
         invoice_date = head["summary_date"]
     else:
-        line_rows = conn.execute(
-            select(*columns)
-            .join(offers, offers.c.id == billing_lines.c.offer_id)
-            .where(billing_lines.c.invoice_id == iid)
-            .order_by(billing_lines.c.id)
-        ).mappings()
+        # The lines as the API reports them: billing lines, or a pre-invoice's delta lines.
+        reported = get_invoice(conn, invoice_id).lines
+        names = {
+            row.id: row.name
+            for row in conn.execute(
+                select(offers.c.id, offers.c.name).where(
+                    offers.c.id.in_(sorted({line.offer_id for line in reported}))
+                )
+            )
+        }
+        line_rows = [
+            {
+                "name": _description(names.get(line.offer_id, line.offer_id), line),
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+                "currency": head["currency"],
+                "receiver_id": line.receiver_id,
+            }
+            for line in reported
+        ]
         totals = [
             CurrencyTotals(
                 currency=head["currency"],
@@ -123,7 +155,7 @@ def invoice_document(conn: Connection, invoice_id: str) -> InvoiceDocument:
         head["payment_term"] or head["receiver_payment_term"] or PaymentTerm.due_upon_receipt
     )
     return InvoiceDocument(
-        title="Tax invoice" if summary else "Invoice",
+        title=TITLES.get(head["type"], "Invoice"),
         number=head["number"],
         reference_code=head["reference_code"],
         order_number=head["order_number"],

@@ -12,7 +12,13 @@ from sqlalchemy import Connection, select
 from billing.contracts.common import Page
 from billing.contracts.invoices import Invoice, InvoiceLine
 from billing.errors import NotFound
-from billing.schema import billing_lines, invoices, summary_invoice_lines
+from billing.schema import (
+    billing_lines,
+    invoices,
+    pre_invoice_lines,
+    subscriptions,
+    summary_invoice_lines,
+)
 from billing.store.pagination import keyset_page
 from billing.store.visibility import seen_by
 from billing.summary_invoices import summary_marker
@@ -77,6 +83,17 @@ def _line(line: Any) -> InvoiceLine:
     )
 
 
+def _pre_invoice_line(line: Any) -> InvoiceLine:
+    return _line(line).model_copy(
+        update={
+            "period_start": line["period_start"],
+            "period_end": line["period_end"],
+            "delta": line["sequence"] > 1,
+            "sequence": line["sequence"],
+        }
+    )
+
+
 def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
     lines: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
     ids = [row["id"] for row in rows]
@@ -98,6 +115,25 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             .order_by(summary_invoice_lines.c.summary_invoice_id, billing_lines.c.id)
         ).mappings():
             lines[line["summary_invoice_id"]].append(_line(line))
+        # A pre-invoice's lines are the differences its generation wrote.
+        for line in conn.execute(
+            select(
+                pre_invoice_lines,
+                subscriptions.c.item_id,
+                subscriptions.c.offer_id,
+                subscriptions.c.customer_id.label("receiver_id"),
+                subscriptions.c.order_number,
+            )
+            .join(subscriptions, subscriptions.c.id == pre_invoice_lines.c.subscription_id)
+            .where(pre_invoice_lines.c.invoice_id.in_(ids))
+            .order_by(
+                pre_invoice_lines.c.invoice_id,
+                pre_invoice_lines.c.period_start,
+                pre_invoice_lines.c.subscription_id,
+                pre_invoice_lines.c.sequence,
+            )
+        ).mappings():
+            lines[line["invoice_id"]].append(_pre_invoice_line(line))
     markers = summary_markers(conn, ids)
     return [
         Invoice(
@@ -121,6 +157,7 @@ def _with_lines(conn: Connection, rows: list[Any]) -> list[Invoice]:
             invoice_group_number=row["invoice_group_number"],
             vendor_id=row["vendor_id"],
             period=row["period"],
+            accounting_period_id=row["accounting_period_id"],
             summary_invoice=markers.get(row["id"]),
         )
         for row in rows

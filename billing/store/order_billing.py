@@ -57,9 +57,10 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
     )
     writes = order_writes(order, plan, {terms.item_id: terms for _, terms in items})
     invoice_id, invoice_number = write_per_order_invoice(conn, order, plan)
-    if writes.lines:
+    if writes.subscriptions:
         subscription_ids = write_subscriptions(conn, order, writes.subscriptions)
-        write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
+        if writes.lines:
+            write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
         record_invoice_frequencies(conn, order_number, plan)
     complete_order(conn, order_number)
     return OrderBillingResult(
@@ -81,6 +82,7 @@ def read_order(conn: Connection, order_number: str) -> OrderFacts:
             orders.c.resold,
             orders.c.aligns_end_date,
             partners.c.invoice_per_order,
+            partners.c.delta_invoicing_enabled_at,
         )
         .join(partners, partners.c.id == orders.c.issuer_id)
         .where(orders.c.order_number == order_number)
@@ -94,6 +96,7 @@ def read_order(conn: Connection, order_number: str) -> OrderFacts:
         resold=row.resold,
         aligns_end_date=row.aligns_end_date,
         issuer_invoice_per_order=row.invoice_per_order,
+        issuer_delta_invoicing=row.delta_invoicing_enabled_at is not None,
     )
 
 
@@ -142,6 +145,7 @@ def read_items(conn: Connection, order_number: str) -> list[tuple[ItemFacts, Ite
                 provisioned_at=row["provisioned_at"],
                 perpetual=row["perpetual"],
                 term_months=row["term_months"],
+                billing_type=BillingType(row["billing_type"]),
                 grouping=GroupingFields(
                     invoice_group_number=row["invoice_group_number"],
                     bill_to_contact=row["bill_to_contact"],
@@ -215,6 +219,8 @@ def write_subscriptions(
                     "starts_at": subscription.starts_at,
                     "expires_at": subscription.expires_at,
                     "perpetual": subscription.perpetual,
+                    "unit_price": subscription.unit_price,
+                    "billed_by_delta": subscription.billed_by_delta,
                     **_grouping_columns(subscription.grouping),
                 }
                 for subscription in planned

@@ -6,6 +6,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.consolidation import validate_days_before
+from billing.contracts.accounting import DeltaInvoicing
 from billing.contracts.reference_data import (
     ConsolidationSettings,
     Offer,
@@ -19,6 +20,7 @@ from billing.contracts.reference_data import (
 from billing.errors import InvalidRequest, NotFound
 from billing.partner_hierarchy import check_parent_level, check_parent_reference
 from billing.schema import offers, partners, vendors
+from billing.store.licences import licences_of
 from billing.store.visibility import seen_by
 
 
@@ -132,6 +134,11 @@ def get_partner(conn: Connection, partner_id: str, *, visible_to: str | None = N
         tax_id=row["tax_id"],
         time_zone=row["time_zone"],
         locale=row["locale"],
+        licences=licences_of(conn, partner_id),
+        delta_invoicing=DeltaInvoicing(
+            enabled=row["delta_invoicing_enabled_at"] is not None,
+            enabled_at=row["delta_invoicing_enabled_at"],
+        ),
     )
 
 

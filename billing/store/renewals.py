@@ -56,6 +56,9 @@ def generate_renewal_orders(
             join offers o on o.id = s.offer_id
             join partners c on c.id = s.customer_id
             where not s.perpetual and o.billing_type <> 'usage'
+              and s.cancelled_at is null
+              -- pre-invoice generation bills these per month instead (delta invoicing)
+              and not s.billed_by_delta
               and s.renewal_order_number is null
               and s.expires_at < :horizon
               and s.expires_at - make_interval(days => c.renewal_order_days) < :end_of_day

@@ -55,12 +55,14 @@ def grouping_key_sql(
     return " || '|' || ".join(key_part_sql(part) for part in parts)
 
 
-def number_sql(n: str) -> str:
-    """The invoice number billing.invoice_numbers.invoice_number gives for INVOICE_SERIES and `n`."""
-    return f"'{INVOICE_SERIES}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
+def number_sql(n: str, series: str = INVOICE_SERIES) -> str:
+    """The invoice number billing.invoice_numbers.invoice_number gives for `series` and `n`."""
+    return f"'{series}-' || lpad(({n})::text, greatest(6, length(({n})::text)), '0')"
 
 
-def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int]:
+def lock_sequences(
+    conn: Connection, issuer_ids: Sequence[str], series: str = INVOICE_SERIES
+) -> dict[str, int]:
     """Lock the issuers' number sequences (in id order: no deadlocks) and return their last
     numbers. A missing row starts at 0, so the next per-order invoice still takes number 1."""
     ids = sorted(set(issuer_ids))
@@ -71,14 +73,14 @@ def lock_sequences(conn: Connection, issuer_ids: Sequence[str]) -> dict[str, int
             "insert into invoice_number_sequences (issuer_id, series, last_number) "
             "select unnest(cast(:ids as text[])), :series, 0 on conflict do nothing"
         ),
-        {"ids": ids, "series": INVOICE_SERIES},
+        {"ids": ids, "series": series},
     )
     rows = conn.execute(
         text(
             "select issuer_id, last_number from invoice_number_sequences "
             "where series = :series and issuer_id = any(:ids) order by issuer_id for update"
         ),
-        {"ids": ids, "series": INVOICE_SERIES},
+        {"ids": ids, "series": series},
     ).all()
     return {row.issuer_id: row.last_number for row in rows}
 

@@ -5,6 +5,8 @@
   that just ended;
 - `billing-order-recovery`: every 15 minutes, starts `OrderRecovery`, which starts the workflow
   of any order waiting in the database without one;
+- `billing-pre-invoices-month-end`: on the 1st, 00:45 UTC, starts `MonthEndPreInvoices`, which
+  starts `pre-invoice-run-<issuer>-<date>-<n>` for each issuer with delta invoicing on;
 - `billing-consolidation-daily`: every day, 00:15 UTC, starts `DailyConsolidation`, which
   starts `consolidation-<date>`: renewal orders due, then the consolidated invoices of the
   customers whose billing day is M days later.
@@ -34,13 +36,29 @@ from temporalio.client import (
 
 from billing.contracts.billing_runs import ConsolidationInput, MonthEndInput
 from billing.contracts.order_recovery import OrderRecoveryInput
+from billing.contracts.pre_invoices import MonthEndPreInvoicesInput
 from workflows.billing_runs import DailyConsolidationWorkflow, MonthEndWorkflow
 from workflows.order_recovery import OrderRecoveryWorkflow
+from workflows.pre_invoices import MonthEndPreInvoicesWorkflow
 
 MONTH_END_SCHEDULE = "billing-month-end"
 CONSOLIDATION_SCHEDULE = "billing-consolidation-daily"
 ORDER_RECOVERY_SCHEDULE = "billing-order-recovery"
+PRE_INVOICES_SCHEDULE = "billing-pre-invoices-month-end"
 CATCHUP = timedelta(days=1)
+
+
+def first_of_month_at(*, minute: int) -> ScheduleSpec:
+    return ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                day_of_month=[ScheduleRange(1)],
+                hour=[ScheduleRange(0)],
+                minute=[ScheduleRange(minute)],
+                comment=f"00:{minute:02d} UTC on the 1st",
+            )
+        ]
+    )
 
 
 def month_end_schedule(task_queue: str) -> Schedule:
@@ -52,16 +70,7 @@ def month_end_schedule(task_queue: str) -> Schedule:
             task_queue=task_queue,
             static_summary="Month-end billing: one run per issuer for the month that ended",
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(1)],
-                    hour=[ScheduleRange(0)],
-                    minute=[ScheduleRange(30)],
-                    comment="00:30 UTC on the 1st",
-                )
-            ]
-        ),
+        spec=first_of_month_at(minute=30),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
     )
 
@@ -100,6 +109,20 @@ def order_recovery_schedule(task_queue: str) -> Schedule:
     )
 
 
+def pre_invoices_month_end_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            MonthEndPreInvoicesWorkflow.run,
+            MonthEndPreInvoicesInput(),
+            id="pre-invoices-month-end",
+            task_queue=task_queue,
+            static_summary="Pre-invoice generation for every issuer with delta invoicing",
+        ),
+        spec=first_of_month_at(minute=45),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
+    )
+
+
 async def ensure_schedules(client: Client, *, task_queue: str) -> list[str]:
     """Create the engine's schedules (recurring billing, order recovery), or bring existing ones
     up to date (task queue, times) without touching their state (paused, history). Safe to call
@@ -108,6 +131,7 @@ async def ensure_schedules(client: Client, *, task_queue: str) -> list[str]:
         MONTH_END_SCHEDULE: month_end_schedule(task_queue),
         CONSOLIDATION_SCHEDULE: consolidation_schedule(task_queue),
         ORDER_RECOVERY_SCHEDULE: order_recovery_schedule(task_queue),
+        PRE_INVOICES_SCHEDULE: pre_invoices_month_end_schedule(task_queue),
     }
     for schedule_id, schedule in wanted.items():
         try:

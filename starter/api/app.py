@@ -20,10 +20,13 @@ from starter.api import openapi, problems
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
+    accounting,
     billing_runs,
+    delta_invoicing,
     invoicing,
     orders,
     partner_tokens,
+    pre_invoices,
     reference_data,
     summary_invoices,
 )
@@ -99,6 +102,8 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     for module in (partner_tokens, billing_runs):
         app.include_router(module.router, dependencies=admin_only)
     for module in (reference_data, orders, invoicing, summary_invoices):
+        app.include_router(module.router, dependencies=secured)
+    for module in (accounting, delta_invoicing, pre_invoices):
         app.include_router(module.router, dependencies=secured)
 
     # The web console, on the same application and the same route functions.

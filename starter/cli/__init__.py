@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import typer
 
-from starter.cli import orders, recurring, reference, reports, runs, summaries, system, tokens
+from starter.cli import (
+    delta,
+    orders,
+    recurring,
+    reference,
+    reports,
+    runs,
+    summaries,
+    system,
+    tokens,
+)
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(orders.app, name="orders")
@@ -21,6 +31,9 @@ app.add_typer(reference.partners, name="partners")
 app.add_typer(reference.vendors, name="vendors")
 app.add_typer(reference.offers, name="offers")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(delta.delta, name="delta")
+app.add_typer(delta.periods, name="periods")
+app.add_typer(delta.pre_invoices, name="pre-invoices")
 system.register(app)
 
 

@@ -21,24 +21,34 @@ app = typer.Typer(
 FINISHED = {"completed", "failed"}
 
 
+# What a progress bar shows of a run: how many to do (None: not known yet), how many done, and
+# its description.
+Shown = Callable[[dict[str, Any]], tuple[int | None, int, str]]
+
+
+def _customers(run: dict[str, Any]) -> tuple[int | None, int, str]:
+    return (
+        run["customers_total"] or None,
+        run["customers_done"],
+        f"{run['run_id']}: {run['invoices_created']} invoice(s)",
+    )
+
+
 def watch(
     fetch: Callable[[], dict[str, Any]],
     progress: Progress,
     *,
     interval: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
+    shown: Shown = _customers,
 ) -> dict[str, Any]:
-    """Poll a run until it finishes, moving a progress bar over its customers."""
+    """Poll a run until it finishes, moving a progress bar over its customers (or what
+    `shown` counts)."""
     task = progress.add_task("starting", total=None)
     while True:
         run = fetch()
-        total = run["customers_total"] or None
-        progress.update(
-            task,
-            total=total,
-            completed=run["customers_done"],
-            description=f"{run['run_id']}: {run['invoices_created']} invoice(s)",
-        )
+        total, completed, description = shown(run)
+        progress.update(task, total=total, completed=completed, description=description)
         if run["status"] in FINISHED:
             return run
         sleep(interval)

@@ -57,12 +57,18 @@ Scenario = Callable[[Recorder], Awaitable[None]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from tests.histories import order_scenarios, recurring_scenarios, summary_scenarios
+    from tests.histories import (
+        delta_scenarios,
+        order_scenarios,
+        recurring_scenarios,
+        summary_scenarios,
+    )
 
     return {
         **order_scenarios.SCENARIOS,
         **summary_scenarios.SCENARIOS,
         **recurring_scenarios.SCENARIOS,
+        **delta_scenarios.SCENARIOS,
     }
 
 

@@ -3,6 +3,7 @@ must satisfy, and what a perpetual licence allows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -113,6 +114,20 @@ def test_a_billed_item_without_a_provisioning_time_is_not_settled() -> None:
     )
     with pytest.raises(OrderNotSettled):
         order_writes(order(), plan, {"x": unstarted})
+
+
+def test_with_delta_invoicing_a_recurring_item_starts_a_subscription_but_writes_no_line() -> None:
+    items = [
+        facts("cloud", ProvisioningState.succeeded, BillingType.recurring),
+        facts("box", ProvisioningState.succeeded, BillingType.one_time),
+    ]
+    plan = plan_order_billing(issuer_invoice_per_order=True, items=items)
+    delta_issuer = replace(order(), issuer_delta_invoicing=True)
+    recurring = replace(terms("cloud"), billing_type=BillingType.recurring)
+    writes = order_writes(delta_issuer, plan, {"cloud": recurring, "box": terms("box")})
+    assert [w.line.item_id for w in writes.lines] == ["box"]
+    assert sorted(s.item_id for s in writes.subscriptions) == ["box", "cloud"]
+    assert {s.unit_price for s in writes.subscriptions} == {Decimal("10")}
 
 
 def test_charge_keys_name_the_order_and_item() -> None:

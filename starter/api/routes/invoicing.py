@@ -6,7 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 
 from billing.contracts.common import Page
-from billing.contracts.invoices import BillingLine, Invoice, Subscription, SubscriptionChange
+from billing.contracts.invoices import (
+    BillingLine,
+    Invoice,
+    Subscription,
+    SubscriptionCancel,
+    SubscriptionChange,
+)
 from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
 from billing.store.invoice_pdfs import invoice_pdf
@@ -137,5 +143,19 @@ async def change_subscription(
     subscription_id: str, body: SubscriptionChange, ctx: AppContext = Depends(get_context)
 ) -> Subscription:
     """Change quantity, end date (`ends_at`) or grouping fields. Perpetual one-time subscriptions
-    refuse quantity and end-date changes (409): place a new order."""
+    refuse quantity and end-date changes (409): place a new order. With delta invoicing,
+    `unit_price` and `starts_at` change too and the next pre-invoice generation bills the
+    difference; without it they are refused (409: place an upgrade order). The answer's
+    `billing_effect` says when and how the change reaches the bill."""
     return await ctx.transaction(subscriptions.change_subscription, subscription_id, body)
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/cancel", response_model=Subscription, dependencies=_admin
+)
+async def cancel_subscription(
+    subscription_id: str, body: SubscriptionCancel, ctx: AppContext = Depends(get_context)
+) -> Subscription:
+    """End a subscription at `effective_at`. With delta invoicing the next generation credits
+    the months after it in full (and its month by day); `billing_effect` says so."""
+    return await ctx.transaction(subscriptions.cancel_subscription, subscription_id, body)

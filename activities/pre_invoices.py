@@ -1,0 +1,81 @@
+"""Activities of pre-invoice generation. Each page of receivers is one database transaction; an
+activity works through several pages, heartbeating the cursor after each, so a retried activity
+resumes after the last committed page. A page redone anyway writes nothing twice: a delta
+already written makes the month's difference zero, and the schema's unique (subscription,
+month, sequence) refuses a line another generation wrote first."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from billing.contracts.pre_invoices import (
+    DeltaIssuersInput,
+    FinishPreInvoiceRunInput,
+    GeneratePagesInput,
+    GeneratePagesResult,
+    PreInvoiceRunResult,
+    ReserveRunInput,
+    StartPreInvoiceRunInput,
+)
+from billing.store import pre_invoice_runs, pre_invoices
+
+
+class PreInvoiceActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn
+    def start_pre_invoice_run(self, run: StartPreInvoiceRunInput) -> int:
+        """Record how many receivers the run will go through, and give the pre-invoices that
+        waited for their accounting period the one that exists now."""
+        with self._engine.begin() as conn:
+            issuer_id = pre_invoice_runs.get_run(conn, run.run_id).issuer_id
+            pre_invoices.assign_missing_periods(conn, issuer_id)
+            total = pre_invoices.receivers_total(conn, issuer_id)
+            pre_invoice_runs.start_run(conn, run.run_id, total)
+            return total
+
+    @activity.defn
+    def generate_pre_invoice_pages(self, pages: GeneratePagesInput) -> GeneratePagesResult:
+        details = activity.info().heartbeat_details
+        cursor: str | None = str(details[0]) if details else pages.cursor
+        result = GeneratePagesResult(cursor=cursor)
+        for _ in range(pages.max_pages):
+            with self._engine.begin() as conn:
+                done = pre_invoices.generate_page(
+                    conn,
+                    run_id=pages.run_id,
+                    issuer_id=pages.issuer_id,
+                    as_of=pages.as_of,
+                    cursor=cursor,
+                    page_size=pages.page_size,
+                )
+            cursor = done.next_cursor
+            result = GeneratePagesResult(
+                cursor=cursor,
+                receivers_done=result.receivers_done + done.receivers,
+                pre_invoices_created=result.pre_invoices_created + done.pre_invoices_created,
+                lines_written=result.lines_written + done.lines_written,
+            )
+            if cursor is None:
+                return result
+            activity.heartbeat(cursor)
+        return result
+
+    @activity.defn
+    def finish_pre_invoice_run(self, run: FinishPreInvoiceRunInput) -> PreInvoiceRunResult:
+        with self._engine.begin() as conn:
+            return pre_invoice_runs.finish_run(conn, run.run_id)
+
+    @activity.defn
+    def delta_issuers(self, query: DeltaIssuersInput) -> list[str]:
+        with self._engine.begin() as conn:
+            return pre_invoice_runs.delta_issuers(conn, after=query.after, limit=query.limit)
+
+    @activity.defn
+    def reserve_pre_invoice_run(self, reserve: ReserveRunInput) -> str:
+        with self._engine.begin() as conn:
+            return pre_invoice_runs.reserve_run(
+                conn, reserve.issuer_id, reserve.as_of, requested_by=reserve.requested_by
+            )
