@@ -189,3 +189,13 @@ def temporal(temporal_env: WorkflowEnvironment) -> Client:
 async def world(api: httpx.AsyncClient) -> World:
     """Fresh partners, vendors and offers under unique ids, so tests never share state."""
     return await build_world(api, uuid.uuid4().hex[:8])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos suite's figures, shown even when its test passes quietly."""
+    from tests.chaos import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("chaos figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -26,8 +26,10 @@ from billing.schema import (
 from billing.store.invoice_documents import invoice_document
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import get_summary_invoice
+from billing.store.webhooks import record_event
 from billing.tax.provider import TaxDocument, TaxLine
 from billing.vocabulary import SummaryInvoiceState
+from billing.webhook_events import WebhookEventType
 
 State = SummaryInvoiceState
 
@@ -157,16 +159,29 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
         .where(summary_invoices.c.invoice_id == sid)
         .values(reference_code=outcome.reference_code)
     )
-    pdf = render_invoice_pdf(invoice_document(conn, summary_invoice_id))
+    document = invoice_document(conn, summary_invoice_id)
     conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == sid)
         .values(
             state=State.tax_completed.value,
-            pdf=pdf,
+            pdf=render_invoice_pdf(document),
             tax_failure_reason=None,
             state_changed_at=func.now(),
         )
+    )
+    record_event(
+        conn,
+        document.issuer.id,
+        WebhookEventType.summary_invoice_tax_completed,
+        summary_invoice_id,
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": document.number,
+            "receiver_id": document.receiver.id if document.receiver else None,
+            "reference_code": outcome.reference_code,
+            "taxes": {t.currency: str(t.tax) for t in outcome.taxes},
+        },
     )
 
 
@@ -175,12 +190,32 @@ def fail_tax_sync(conn: Connection, summary_invoice_id: str, reason: str) -> Non
     state = _lock_state(conn, summary_invoice_id)
     if state is State.tax_completed:
         return
-    conn.execute(
+    failed = conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
         .values(
             state=State.tax_failed.value, tax_failure_reason=reason, state_changed_at=func.now()
         )
+        .returning(summary_invoices.c.tax_attempts)
+    ).scalar_one()
+    head = conn.execute(
+        select(invoices.c.issuer_id, invoices.c.receiver_id, invoices.c.number).where(
+            invoices.c.id == parse_uuid(summary_invoice_id, "summary invoice")
+        )
+    ).one()
+    # One event per failed sync attempt: a retry that fails again is news again.
+    record_event(
+        conn,
+        head.issuer_id,
+        WebhookEventType.summary_invoice_tax_failed,
+        f"{summary_invoice_id}:{failed}",
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": head.number,
+            "receiver_id": head.receiver_id,
+            "reason": reason,
+            "attempt": failed,
+        },
     )
 
 

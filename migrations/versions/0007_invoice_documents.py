@@ -1,7 +1,7 @@
 """invoice documents: partners' postal address, tax id, time zone and locale
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01
 
 An invoice a customer's accounts-payable clerk accepts names issuer and receiver with postal
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
