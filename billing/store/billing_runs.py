@@ -119,3 +119,13 @@ def mark_failed(conn: Connection, run_id: str) -> None:
         .where(billing_runs.c.run_id == run_id, billing_runs.c.status == RunStatus.running.value)
         .values(status=RunStatus.failed.value, finished_at=func.now())
     )
+
+
+def list_runs(
+    conn: Connection, *, issuer_id: str | None = None, limit: int = 20
+) -> list[BillingRun]:
+    """The most recent runs first (month-end runs of `issuer_id` only, when given)."""
+    query = select(billing_runs).order_by(billing_runs.c.started_at.desc()).limit(limit)
+    if issuer_id is not None:
+        query = query.where(billing_runs.c.issuer_id == issuer_id)
+    return [BillingRun.model_validate(dict(row)) for row in conn.execute(query).mappings()]

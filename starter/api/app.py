@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from billing.database import make_engine, resolve_database_url
 from billing.settings import DEVELOPMENT_ADMIN_TOKEN, Settings, SettingsError, get_settings
 from billing.temporal.connect import connect
+from starter import console
 from starter.api import metrics, openapi, problems, request_logs
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
@@ -109,6 +110,9 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     for module in (accounting, delta_invoicing, pre_invoices):
         app.include_router(module.router, dependencies=secured)
     app.include_router(webhooks.router, dependencies=secured)
+
+    # The web console, on the same application and the same route functions.
+    console.install(app)
 
     @app.get("/healthz", tags=["operations"])
     async def check_health() -> dict[str, str]:
