@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -43,6 +44,32 @@ def ensure_environment() -> None:
         stamp.write_text(digest)
 
 
+# The console's browser tests drive Debian's Chromium (Playwright's own browser downloads are
+# not used). tests/browser.py reads the same variable.
+CHROMIUM = Path(os.environ.get("CONSOLE_BROWSER", "/usr/bin/chromium"))
+
+
+def ensure_browser() -> None:
+    """Install Debian's chromium when it is missing and this is a root shell with apt (CI, the
+    dev container). Otherwise say how to get it; the browser tests then fail with the same
+    advice rather than being skipped."""
+    if CHROMIUM.exists():
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing Debian's chromium for the console's browser tests ...", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.check_call(["apt-get", "update", "-qq"], env=env)
+        subprocess.check_call(["apt-get", "install", "-y", "-qq", "chromium"], env=env)
+        return
+    print(
+        f"No Chromium at {CHROMIUM}: the console's browser tests will fail. Install it with "
+        "`sudo apt-get install chromium` (Debian/Ubuntu), or set CONSOLE_BROWSER to a "
+        "Chromium binary.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def run(argv: list[str], *, last: bool = True) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if last and os.name == "posix":
@@ -62,6 +89,7 @@ def main() -> int:
     if command == "start":
         return run([py, "-m", "starter.devstack", *args])
     if command == "test":
+        ensure_browser()
         return run([py, "-m", "pytest", *args])
     if command == "lint":
         return run([py, "-m", "ruff", "check", "."], last=False) or run([py, "-m", "mypy"])

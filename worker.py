@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.billing_runs import BillingRunActivities
@@ -20,14 +21,18 @@ from activities.orders import OrderActivities
 from activities.pre_invoices import PreInvoiceActivities
 from activities.summary_invoices import SummaryActivities
 from activities.tax_sync import TaxSyncActivities
+from activities.webhooks import WebhookActivities
 from billing.database import make_engine, resolve_database_url
+from billing.metrics import serve_engine_metrics
 from billing.settings import Settings, get_settings
+from billing.structured_logs import configure_logging
 from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
 from billing.temporal.connect import connect_when_ready
 from billing.temporal.schedules import ensure_schedules
 from billing.temporal.search_attributes import register_search_attributes
+from billing.temporal.webhook_relay import WebhookRelay
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,
@@ -39,6 +44,7 @@ from workflows.order_recovery import OrderRecoveryWorkflow
 from workflows.pre_invoices import MonthEndPreInvoicesWorkflow, PreInvoiceRunWorkflow
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 WORKFLOWS = [
     OrderWorkflow,
@@ -51,6 +57,7 @@ WORKFLOWS = [
     DailyConsolidationWorkflow,
     PreInvoiceRunWorkflow,
     MonthEndPreInvoicesWorkflow,
+    WebhookDeliveryWorkflow,
 ]
 
 
@@ -71,6 +78,7 @@ def build_worker(
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     pre_invoices = PreInvoiceActivities(engine)
+    webhooks = WebhookActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -96,6 +104,8 @@ def build_worker(
             pre_invoices.finish_pre_invoice_run,
             pre_invoices.delta_issuers,
             pre_invoices.reserve_pre_invoice_run,
+            webhooks.deliver_webhook,
+            webhooks.give_up_webhook,
         ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
@@ -113,6 +123,18 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
     )
 
 
+def install_sdk_metrics(settings: Settings) -> None:
+    """Serve the Temporal SDK's own metrics (task latencies, slots, polls, failures) for
+    Prometheus: the default runtime must carry them before the first client connects."""
+    if settings.worker_sdk_metrics_port:
+        telemetry = TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=f"{settings.metrics_host}:{settings.worker_sdk_metrics_port}"
+            )
+        )
+        Runtime.set_default(Runtime(telemetry=telemetry))
+
+
 async def prepare_temporal(settings: Settings) -> Client:
     """Connect, and make sure what the workflows rely on exists: search attributes, schedules."""
     client = await connect_when_ready(settings.temporal_address, settings.temporal_namespace)
@@ -122,18 +144,32 @@ async def prepare_temporal(settings: Settings) -> Client:
 
 
 async def run(settings: Settings) -> None:
+    install_sdk_metrics(settings)
     client = await prepare_temporal(settings)
     engine = make_engine(
         resolve_database_url(settings.database_url), pool_size=settings.max_concurrent_activities
     )
+    if settings.worker_metrics_port:
+        serve_engine_metrics(engine, settings.metrics_host, settings.worker_metrics_port)
     worker = worker_from_settings(client, engine, settings)
+    relay = WebhookRelay(
+        engine,
+        client,
+        task_queue=settings.task_queue,
+        options=settings.webhook_retry_options(),
+        interval=settings.webhook_relay_interval,
+    )
     logging.info("worker polling task queue %r", settings.task_queue)
-    await worker.run()
+    relaying = asyncio.create_task(relay.run())
+    try:
+        await worker.run()
+    finally:
+        relaying.cancel()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     if not settings.temporal_address:
         raise SystemExit("Set TEMPORAL_ADDRESS (host:port) to the Temporal frontend to poll.")
     asyncio.run(run(settings))

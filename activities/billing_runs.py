@@ -20,6 +20,7 @@ from billing.contracts.billing_runs import (
     RunResult,
     RunStartInput,
 )
+from billing.fault_injection import kill_point
 from billing.periods import Period
 from billing.store import billing_runs, consolidation, month_end, renewals
 from billing.store.run_invoicing import Invoiced, add_progress
@@ -109,6 +110,8 @@ class BillingRunActivities:
         for _ in range(pages.max_pages):
             with self._engine.begin() as conn:
                 cursor, customers, invoiced, created = page(conn, cursor)
+                kill_point("run_page.in_transaction")
+            kill_point("run_page.after_commit")
             result = PagesResult(
                 cursor=cursor,
                 invoices_created=result.invoices_created + invoiced.invoices_created,

@@ -10,6 +10,7 @@ from billing.contracts.order_workflow import (
     MarkOrderStuckInput,
     OrderBillingResult,
 )
+from billing.fault_injection import kill_point
 from billing.store.order_billing import bill_order
 from billing.store.orders import mark_stuck
 from billing.vocabulary import Outcome
@@ -25,7 +26,11 @@ class OrderActivities:
     @activity.defn(name="bill_order")
     def bill_order(self, input: BillOrderInput) -> OrderBillingResult:
         with self._engine.begin() as conn:
-            return bill_order(conn, input.order_number)
+            result = bill_order(conn, input.order_number)
+            kill_point("bill_order.in_transaction")
+        kill_point("bill_order.after_commit")
+        activity.logger.info("order billed", extra={"invoice_number": result.invoice_number})
+        return result
 
     @activity.defn(name="mark_order_stuck")
     def mark_order_stuck(self, input: MarkOrderStuckInput) -> dict[str, Outcome]:

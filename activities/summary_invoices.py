@@ -15,6 +15,7 @@ from billing.contracts.summary_workflow import (
     TaxSyncInput,
     TaxSyncStart,
 )
+from billing.fault_injection import kill_point
 from billing.schema import invoices, summary_invoices
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import consolidate
@@ -31,7 +32,10 @@ class SummaryActivities:
     @activity.defn(name="consolidate_summary_request")
     def consolidate_summary_request(self, input: ConsolidateRequestInput) -> ConsolidationResult:
         with self._engine.begin() as conn:
-            return consolidate(conn, input.request_id)
+            result = consolidate(conn, input.request_id)
+            kill_point("summary_consolidation.in_transaction")
+        kill_point("summary_consolidation.after_commit")
+        return result
 
     def _summaries(self, request_id: str) -> list[tuple[str, str, str]]:
         with self._engine.connect() as conn:

@@ -18,6 +18,7 @@ from billing.contracts.summary_workflow import (
     TaxOutcome,
     TaxSyncBegun,
 )
+from billing.fault_injection import kill_point
 from billing.store import tax_sync
 from billing.tax.provider import PermanentTaxError, TaxProvider, TransientTaxError
 
@@ -58,6 +59,7 @@ class TaxSyncActivities:
     def complete_tax_sync(self, input: CompleteTaxSyncInput) -> None:
         with self._engine.begin() as conn:
             tax_sync.complete_tax_sync(conn, input.summary_invoice_id, input.outcome)
+        kill_point("tax_sync.after_complete_commit")
 
     @activity.defn(name="fail_tax_sync")
     def fail_tax_sync(self, input: FailTaxSyncInput) -> None:

@@ -87,6 +87,12 @@ partners = Table(
     Column(
         "consolidation_include_domain_ssl", Boolean, nullable=False, server_default=text("false")
     ),
+    # On invoice documents (issuer and receiver); how the console and PDFs write dates and
+    # amounts for this partner (an IANA time zone, a CLDR locale such as de_DE).
+    Column("postal_address", Text, nullable=True),
+    Column("tax_id", Text, nullable=True),
+    Column("time_zone", Text, nullable=False, server_default=text("'UTC'")),
+    Column("locale", Text, nullable=False, server_default=text("'en_US'")),
     CheckConstraint(f"payment_term in {PAYMENT_TERMS}", name="payment_term"),
     CheckConstraint("billing_day between 1 and 31", name="billing_day"),
     CheckConstraint("renewal_order_days > 0 and overdue_days > 0", name="credit_terms"),
@@ -654,3 +660,62 @@ pre_invoice_lines = Table(
     CheckConstraint("sequence > 0", name="sequence_positive"),
 )
 Index("ix_pre_invoice_lines_invoice_id", pre_invoice_lines.c.invoice_id)
+
+# --- Outgoing webhooks ------------------------------------------------------------------------
+# A partner's endpoints, and the outbox: one row per (event, endpoint), written in the same
+# transaction that makes the fact true, so an event exists exactly when its fact does.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("partner_id", Text, ForeignKey("partners.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", ARRAY(Text), nullable=False),
+    # The HMAC key the receiver checks signatures with; needed in clear to sign.
+    Column("secret", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_webhook_endpoints_partner_id", webhook_endpoints.c.partner_id)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    # The event id the receiver deduplicates by.
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("endpoint_id", UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("type", Text, nullable=False),
+    # What the fact is about (order number, summary invoice id, run id): one event per fact.
+    Column("subject", Text, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'pending'")),
+    # Each redelivery asked for by an operator is a new generation (a new delivery workflow).
+    Column("generation", Integer, nullable=False, server_default=text("0")),
+    # Set once a delivery workflow of the current generation has been started.
+    Column("dispatched_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("endpoint_id", "type", "subject"),
+    CheckConstraint("status in ('pending', 'delivered', 'failed')", name="status"),
+)
+Index(
+    "ix_webhook_events_undispatched",
+    webhook_events.c.created_at,
+    postgresql_where=text("dispatched_at is null"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    # One row per HTTP attempt: the delivery log.
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), ForeignKey("webhook_events.id"), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+)
+Index("ix_webhook_deliveries_event_id", webhook_deliveries.c.event_id)

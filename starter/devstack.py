@@ -146,12 +146,11 @@ def show_demo(api_url: str, token: str) -> None:
 
 
 def banner(settings: Settings, api_url: str) -> None:
-    ui = os.environ.get("TEMPORAL_UI_URL") or (
-        "http://127.0.0.1:8233" if not os.environ.get("TEMPORAL_ADDRESS") else "(your Temporal UI)"
-    )
+    ui = settings.temporal_ui_url
     console.print(
         f"""
 [bold]Billing engine is running[/bold]
+  Console      {api_url}/console   (sign in with the API token below; act on behalf of demo-seller)
   API          {api_url}   (docs: {api_url}/docs, OpenAPI: {api_url}/openapi.json)
   API token    Authorization: Bearer {settings.admin_token}
   Temporal UI  {ui}   (search: BillingState = 'Stuck')
@@ -181,9 +180,18 @@ def main() -> None:
     console.print("Database schema is up to date.")
     with contextlib.ExitStack() as stack:
         if not settings.temporal_address:
-            console.print("Starting the Temporal dev server (UI on :8233) ...")
-            address = stack.enter_context(temporal_dev_server(7233, 8233))
-            settings = settings.model_copy(update={"temporal_address": address})
+            # TEMPORAL_PORT / TEMPORAL_UI_PORT move the dev server off 7233/8233.
+            port = int(os.environ.get("TEMPORAL_PORT", "7233"))
+            ui_port = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
+            console.print(f"Starting the Temporal dev server (UI on :{ui_port}) ...")
+            address = stack.enter_context(temporal_dev_server(port, ui_port))
+            settings = settings.model_copy(
+                update={
+                    "temporal_address": address,
+                    "temporal_ui_url": os.environ.get("TEMPORAL_UI_URL")
+                    or f"http://127.0.0.1:{ui_port}",
+                }
+            )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings, url, api_port))
     console.print("Stopped.")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -22,6 +25,7 @@ from billing.temporal.search_attributes import register_search_attributes
 from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli, temporal_test_server
+from tests.browser import CHROMIUM_ARGS, chromium_path, screenshot_path
 from tests.databases import fresh_database
 from tests.world import World, build_world
 from worker import build_worker
@@ -123,20 +127,57 @@ async def time_skipping_api(
         yield client
 
 
-@pytest.fixture(scope="session")
-async def live_api_url(
-    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
-) -> AsyncIterator[str]:
-    """The API served over real HTTP on a free loopback port, for the CLI and the browser."""
-    app = create_app(AppContext(settings, engine, temporal_env.client))
+@asynccontextmanager
+async def served_over_http(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` over real HTTP on a free loopback port, in this event loop."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn has no "started" event
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def live_api_url(
+    temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings, worker: None
+) -> AsyncIterator[str]:
+    """The API (and the console) served over real HTTP, for the CLI and the browser."""
+    async with served_over_http(
+        create_app(AppContext(settings, engine, temporal_env.client))
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium (Debian's package) driven by Playwright, in the tests' event loop."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    """A fresh browser profile per test; its last page is saved as a screenshot artefact."""
+    context = await browser.new_context(
+        accept_downloads=True, viewport={"width": 1400, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    tab = await context.new_page()
+    try:
+        yield tab
+    finally:
+        if not tab.is_closed():
+            await tab.screenshot(path=screenshot_path(request.node.name), full_page=True)
+        await context.close()
 
 
 @pytest.fixture
@@ -148,3 +189,13 @@ def temporal(temporal_env: WorkflowEnvironment) -> Client:
 async def world(api: httpx.AsyncClient) -> World:
     """Fresh partners, vendors and offers under unique ids, so tests never share state."""
     return await build_world(api, uuid.uuid4().hex[:8])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos suite's figures, shown even when its test passes quietly."""
+    from tests.chaos import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("chaos figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -134,6 +134,8 @@ READS = [
     ("customer's subscription",       "GET", "/v1/subscriptions/{subscription}",   (200, 404, 200, 200, 404, 404)),
     ("seller's invoice to customer",  "GET", "/v1/invoices/{seller_invoice}",      (200, 404, 200, 200, 404, 404)),
     ("distributor's invoice to seller", "GET", "/v1/invoices/{dist_invoice}",      (200, 200, 200, 404, 404, 404)),
+    ("seller's invoice PDF",          "GET", "/v1/invoices/{seller_invoice}/pdf",  (200, 404, 200, 200, 404, 404)),
+    ("distributor's invoice PDF",     "GET", "/v1/invoices/{dist_invoice}/pdf",    (200, 200, 200, 404, 404, 404)),
     ("summary invoice",               "GET", "/v1/summary-invoices/{summary}",     (200, 404, 200, 200, 404, 404)),
     ("summary's tax invoice PDF",     "GET", "/v1/summary-invoices/{summary}/pdf", (200, 404, 200, 200, 404, 404)),
     ("summary request",               "GET", "/v1/summary-invoice-requests/{summary_request}", (200, 404, 200, 404, 404, 404)),

@@ -27,6 +27,7 @@ def test_histories_are_committed() -> None:
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names
     assert {"pre_invoice_run", "month_end_pre_invoices"} <= names
+    assert "webhook_failed_then_delivered" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 from billing.contracts.summary_workflow import PERMANENT_TAX_ERROR, TaxSyncOptions
+from billing.contracts.webhooks import WebhookRetryOptions
 
 # One short database transaction: a lost connection or a serialization failure is over in
 # moments, so start fast and never wait long between attempts.
@@ -34,4 +35,14 @@ def tax_provider_call(options: TaxSyncOptions) -> RetryPolicy:
         maximum_interval=options.retry_maximum_interval,
         maximum_attempts=options.max_attempts,
         non_retryable_error_types=[PERMANENT_TAX_ERROR],
+    )
+
+
+def webhook_delivery(options: WebhookRetryOptions) -> RetryPolicy:
+    """An order system's endpoint: exponential backoff from the initial interval up to the
+    maximum, attempts unlimited; the activity's schedule-to-close timeout decides when to stop."""
+    return RetryPolicy(
+        initial_interval=options.initial_interval,
+        backoff_coefficient=2.0,
+        maximum_interval=options.maximum_interval,
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, Field
 
 from billing.contracts.accounting import DeltaInvoicing
 from billing.contracts.common import CountryCode, CurrencyCode, Identifier, Strict
@@ -15,6 +18,29 @@ from billing.vocabulary import (
     PartnerLevel,
     PaymentTerm,
 )
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; use one such as Europe/Berlin or UTC"
+        ) from None
+    return value
+
+
+def _locale(value: str) -> str:
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(
+            f"{value!r} is not a locale; use one such as en_US, de_DE or ja_JP"
+        ) from None
+
+
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+LocaleCode = Annotated[str, Field(max_length=20), AfterValidator(_locale)]
 
 
 class ConsolidationSettings(Strict):
@@ -63,6 +89,15 @@ class PartnerIn(Strict):
         default=30, ge=1, le=366, description="N: renewal orders are made N days before the end."
     )
     overdue_days: int = Field(default=30, ge=1, le=366)
+    # On invoice documents, as issuer or receiver.
+    postal_address: str | None = Field(
+        default=None, min_length=1, max_length=500, description="Lines separated by newlines."
+    )
+    tax_id: str | None = Field(
+        default=None, min_length=1, max_length=50, description="VAT or other tax number."
+    )
+    time_zone: TimeZone = Field(default="UTC", description="IANA time zone of its dates.")
+    locale: LocaleCode = Field(default="en_US", description="How its amounts and dates read.")
     # Read-only, accepted so that a GET body can be PUT back; a PUT never changes them
     # (licences: PUT /v1/partners/{id}/licences/{token}; delta invoicing: POST .../delta-invoicing).
     licences: list[str] | None = Field(default=None, description="Read-only; ignored on PUT.")

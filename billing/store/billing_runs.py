@@ -9,7 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from billing.contracts.billing_runs import BillingRun, RunResult, RunStartInput
 from billing.errors import NotFound
 from billing.schema import billing_runs
+from billing.store.webhooks import record_event
 from billing.vocabulary import RunStatus
+from billing.webhook_events import WebhookEventType
 
 _COUNTERS = {
     "customers_total": 0,
@@ -61,6 +63,9 @@ def run_round(conn: Connection, run_id: str) -> int:
 
 
 def finish_run(conn: Connection, run_id: str) -> RunResult:
+    was = conn.scalar(
+        select(billing_runs.c.status).where(billing_runs.c.run_id == run_id).with_for_update()
+    )
     row = (
         conn.execute(
             update(billing_runs)
@@ -74,6 +79,22 @@ def finish_run(conn: Connection, run_id: str) -> RunResult:
         .mappings()
         .one()
     )
+    if was != RunStatus.completed and row["issuer_id"] is not None:
+        # Consolidation runs span issuers and have none to tell.
+        record_event(
+            conn,
+            row["issuer_id"],
+            WebhookEventType.billing_run_completed,
+            f"{run_id}:{row['execution_id']}",
+            {
+                "run_id": run_id,
+                "kind": row["kind"],
+                "period": row["period"],
+                "customers_done": row["customers_done"],
+                "invoices_created": row["invoices_created"],
+                "lines_invoiced": row["lines_invoiced"],
+            },
+        )
     return RunResult(
         run_id=run_id,
         status=RunStatus.completed,
@@ -98,3 +119,13 @@ def mark_failed(conn: Connection, run_id: str) -> None:
         .where(billing_runs.c.run_id == run_id, billing_runs.c.status == RunStatus.running.value)
         .values(status=RunStatus.failed.value, finished_at=func.now())
     )
+
+
+def list_runs(
+    conn: Connection, *, issuer_id: str | None = None, limit: int = 20
+) -> list[BillingRun]:
+    """The most recent runs first (month-end runs of `issuer_id` only, when given)."""
+    query = select(billing_runs).order_by(billing_runs.c.started_at.desc()).limit(limit)
+    if issuer_id is not None:
+        query = query.where(billing_runs.c.issuer_id == issuer_id)
+    return [BillingRun.model_validate(dict(row)) for row in conn.execute(query).mappings()]

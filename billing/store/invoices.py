@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -178,4 +179,29 @@ def summary_markers(conn: Connection, source_ids: list[uuid.UUID]) -> dict[uuid.
         source_id: marker
         for source_id, found in codes.items()
         if (marker := summary_marker(found)) is not None
+    }
+
+
+@dataclass(frozen=True)
+class InvoiceLabel:
+    """How a list of billing lines names the invoice each line is on."""
+
+    number: str
+    issuer_id: str
+    summary_invoice: str | None
+
+
+def invoice_labels(
+    conn: Connection, invoice_ids: set[str], *, visible_to: str | None = None
+) -> dict[str, InvoiceLabel]:
+    ids = [parse_uuid(invoice_id, "invoice") for invoice_id in sorted(invoice_ids)]
+    if not ids:
+        return {}
+    query = select(invoices.c.id, invoices.c.number, invoices.c.issuer_id).where(
+        invoices.c.id.in_(ids)
+    )
+    rows = list(conn.execute(_visible(query, visible_to)))
+    markers = summary_markers(conn, [row.id for row in rows])
+    return {
+        str(row.id): InvoiceLabel(row.number, row.issuer_id, markers.get(row.id)) for row in rows
     }

@@ -36,6 +36,7 @@ from billing.schema import (
     vendors,
 )
 from billing.store.invoice_numbers import next_invoice_number
+from billing.store.webhooks import record_event
 from billing.vocabulary import (
     BillingType,
     InvoiceFrequency,
@@ -46,6 +47,7 @@ from billing.vocabulary import (
     OrderType,
     ProvisioningState,
 )
+from billing.webhook_events import WebhookEventType
 
 
 def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
@@ -190,6 +192,20 @@ def write_per_order_invoice(
         )
         .returning(invoices.c.id)
     ).scalar_one()
+    record_event(
+        conn,
+        order.issuer_id,
+        WebhookEventType.order_invoiced,
+        order.order_number,
+        {
+            "order_number": order.order_number,
+            "invoice_id": str(invoice_id),
+            "invoice_number": number,
+            "customer_id": order.customer_id,
+            "currency": currency,
+            "total": str(plan.invoice_subtotal),
+        },
+    )
     return invoice_id, number
 
 

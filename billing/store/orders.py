@@ -16,7 +16,9 @@ from billing.order_validation import Party, check_offers, check_parties
 from billing.schema import audit_log, invoices, offers, order_items, orders, partners
 from billing.store.pagination import keyset_page
 from billing.store.visibility import seen_by
+from billing.store.webhooks import record_event
 from billing.vocabulary import InvoiceType, OrderStatus, Outcome, PartnerLevel, ProvisioningState
+from billing.webhook_events import WebhookEventType
 
 
 def request_digest(body: OrderIn) -> str:
@@ -264,7 +266,7 @@ def record_outcome(
 def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:
     """Flag an order that still waits past its threshold, and return the outcomes the database
     holds, so a workflow that missed a signal catches up."""
-    conn.execute(
+    marked = conn.execute(
         update(orders)
         .where(
             orders.c.order_number == order_number,
@@ -275,7 +277,16 @@ def mark_stuck(conn: Connection, order_number: str) -> dict[str, Outcome]:
             ),
         )
         .values(status=OrderStatus.stuck.value, stuck_since=func.now())
-    )
+        .returning(orders.c.issuer_id, orders.c.customer_id)
+    ).first()
+    if marked is not None:
+        record_event(
+            conn,
+            marked.issuer_id,
+            WebhookEventType.order_stuck,
+            order_number,
+            {"order_number": order_number, "customer_id": marked.customer_id},
+        )
     return reported_outcomes(conn, order_number)
 
 

@@ -49,6 +49,10 @@ def put_partner(conn: Connection, partner_id: str, body: PartnerIn) -> Partner:
         "consolidation_include_domain_ssl": consolidation.include_domain_ssl_renewals,
         "summary_invoices": body.settings.summary_invoices,
         "country": body.country,
+        "postal_address": body.postal_address,
+        "tax_id": body.tax_id,
+        "time_zone": body.time_zone,
+        "locale": body.locale,
     }
     conn.execute(
         insert(partners)
@@ -126,6 +130,10 @@ def get_partner(conn: Connection, partner_id: str, *, visible_to: str | None = N
         billing_day=row["billing_day"],
         renewal_order_days=row["renewal_order_days"],
         overdue_days=row["overdue_days"],
+        postal_address=row["postal_address"],
+        tax_id=row["tax_id"],
+        time_zone=row["time_zone"],
+        locale=row["locale"],
         licences=licences_of(conn, partner_id),
         delta_invoicing=DeltaInvoicing(
             enabled=row["delta_invoicing_enabled_at"] is not None,
@@ -174,3 +182,13 @@ def get_offer(conn: Connection, offer_id: str) -> Offer:
     if row is None:
         raise NotFound(f"No offer with id {offer_id!r}.")
     return Offer.model_validate({name: row[name] for name in Offer.model_fields})
+
+
+def partner_names(conn: Connection, partner_ids: set[str]) -> dict[str, str]:
+    """The names people read for these partners (ids not found are left out)."""
+    if not partner_ids:
+        return {}
+    rows = conn.execute(
+        select(partners.c.id, partners.c.name).where(partners.c.id.in_(sorted(partner_ids)))
+    )
+    return {row.id: row.name for row in rows}

@@ -5,15 +5,14 @@ twice."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
-from billing.contracts.summary_invoices import CurrencyTotals, SummaryInvoice
+from billing.contracts.summary_invoices import SummaryInvoice
 from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
 from billing.errors import Conflict, NotFound
+from billing.invoice_pdf import render_invoice_pdf
 from billing.schema import (
     billing_lines,
     invoices,
@@ -24,16 +23,13 @@ from billing.schema import (
     summary_invoices,
     tax_documents,
 )
+from billing.store.invoice_documents import invoice_document
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import get_summary_invoice
+from billing.store.webhooks import record_event
 from billing.tax.provider import TaxDocument, TaxLine
-from billing.tax_invoice_pdf import (
-    PdfLine,
-    PdfSourceInvoice,
-    TaxInvoiceView,
-    render_tax_invoice,
-)
 from billing.vocabulary import SummaryInvoiceState
+from billing.webhook_events import WebhookEventType
 
 State = SummaryInvoiceState
 
@@ -163,16 +159,29 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
         .where(summary_invoices.c.invoice_id == sid)
         .values(reference_code=outcome.reference_code)
     )
-    pdf = render_tax_invoice(tax_invoice_view(conn, summary_invoice_id))
+    document = invoice_document(conn, summary_invoice_id)
     conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == sid)
         .values(
             state=State.tax_completed.value,
-            pdf=pdf,
+            pdf=render_invoice_pdf(document),
             tax_failure_reason=None,
             state_changed_at=func.now(),
         )
+    )
+    record_event(
+        conn,
+        document.issuer.id,
+        WebhookEventType.summary_invoice_tax_completed,
+        summary_invoice_id,
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": document.number,
+            "receiver_id": document.receiver.id if document.receiver else None,
+            "reference_code": outcome.reference_code,
+            "taxes": {t.currency: str(t.tax) for t in outcome.taxes},
+        },
     )
 
 
@@ -181,12 +190,32 @@ def fail_tax_sync(conn: Connection, summary_invoice_id: str, reason: str) -> Non
     state = _lock_state(conn, summary_invoice_id)
     if state is State.tax_completed:
         return
-    conn.execute(
+    failed = conn.execute(
         update(summary_invoices)
         .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
         .values(
             state=State.tax_failed.value, tax_failure_reason=reason, state_changed_at=func.now()
         )
+        .returning(summary_invoices.c.tax_attempts)
+    ).scalar_one()
+    head = conn.execute(
+        select(invoices.c.issuer_id, invoices.c.receiver_id, invoices.c.number).where(
+            invoices.c.id == parse_uuid(summary_invoice_id, "summary invoice")
+        )
+    ).one()
+    # One event per failed sync attempt: a retry that fails again is news again.
+    record_event(
+        conn,
+        head.issuer_id,
+        WebhookEventType.summary_invoice_tax_failed,
+        f"{summary_invoice_id}:{failed}",
+        {
+            "summary_invoice_id": summary_invoice_id,
+            "invoice_code": head.number,
+            "receiver_id": head.receiver_id,
+            "reason": reason,
+            "attempt": failed,
+        },
     )
 
 
@@ -200,74 +229,6 @@ def ensure_retryable(
             "invoice can be retried."
         )
     return summary
-
-
-def tax_invoice_view(conn: Connection, summary_invoice_id: str) -> TaxInvoiceView:
-    sid = parse_uuid(summary_invoice_id, "summary invoice")
-    issuer, receiver = aliased(partners), aliased(partners)
-    head = conn.execute(
-        select(
-            invoices.c.number,
-            invoices.c.issuer_id,
-            invoices.c.receiver_id,
-            summary_invoices.c.invoice_date,
-            summary_invoices.c.reference_code,
-            issuer.c.name.label("issuer_name"),
-            receiver.c.name.label("receiver_name"),
-            receiver.c.country,
-        )
-        .join(summary_invoices, summary_invoices.c.invoice_id == invoices.c.id)
-        .join(issuer, issuer.c.id == invoices.c.issuer_id)
-        .join(receiver, receiver.c.id == invoices.c.receiver_id)
-        .where(invoices.c.id == sid)
-    ).one()
-    source = aliased(invoices)
-    grouped: dict[str, list[PdfLine]] = defaultdict(list)
-    for line in conn.execute(
-        select(
-            source.c.number,
-            offers.c.name,
-            billing_lines.c.quantity,
-            billing_lines.c.unit_price,
-            billing_lines.c.amount,
-            billing_lines.c.currency,
-        )
-        .select_from(summary_invoice_lines)
-        .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
-        .join(source, source.c.id == summary_invoice_lines.c.source_invoice_id)
-        .join(offers, offers.c.id == billing_lines.c.offer_id)
-        .where(summary_invoice_lines.c.summary_invoice_id == sid)
-        .order_by(source.c.number, billing_lines.c.id)
-    ):
-        grouped[line.number].append(
-            PdfLine(
-                description=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                currency=line.currency,
-            )
-        )
-    totals = [
-        CurrencyTotals(currency=t.currency, subtotal=t.subtotal, tax=t.tax, total=t.total)
-        for t in conn.execute(
-            select(summary_invoice_totals)
-            .where(summary_invoice_totals.c.summary_invoice_id == sid)
-            .order_by(summary_invoice_totals.c.currency)
-        )
-    ]
-    return TaxInvoiceView(
-        issuer_name=head.issuer_name,
-        issuer_id=head.issuer_id,
-        receiver_name=head.receiver_name,
-        receiver_id=head.receiver_id,
-        receiver_country=head.country,
-        invoice_code=head.number,
-        reference_code=head.reference_code or "",
-        invoice_date=head.invoice_date,
-        sources=[PdfSourceInvoice(number=n, lines=lines) for n, lines in grouped.items()],
-        totals=totals,
-    )
 
 
 def tax_invoice_pdf(

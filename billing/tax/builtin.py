@@ -44,6 +44,11 @@ class BuiltinTaxConfig:
     transient_failures: int = 0
     permanent_failures: int = 0
     permanent_reason: str = "Document rejected by the built-in tax provider (told to reject it)."
+    # After the counted faults: this share of calls fails with a 503, and this share answers
+    # only after `timeout_seconds`, decided by a hash of (document code, call number), so a run
+    # with the same documents meets the same faults.
+    failure_rate: float = 0.0
+    timeout_rate: float = 0.0
 
 
 @dataclass
@@ -54,6 +59,12 @@ class BuiltinDocument:
     tax_by_currency: dict[str, Decimal]
     committed: bool
     adjustments: int = 0
+
+
+def fault_draw(code: str, call: int) -> float:
+    """A number in [0, 1) fixed by the document code and call number."""
+    digest = hashlib.sha256(f"{code}:{call}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 class BuiltinTaxProvider:
@@ -78,6 +89,14 @@ class BuiltinTaxProvider:
             )
         elif call <= config.timeouts + config.transient_failures + config.permanent_failures:
             raise PermanentTaxError(config.permanent_reason)
+        else:
+            draw = fault_draw(document.code, call)
+            if draw < config.failure_rate:
+                raise TransientTaxError(
+                    f"503 Service Unavailable from the built-in tax provider (call {call})."
+                )
+            if draw < config.failure_rate + config.timeout_rate:
+                time.sleep(config.timeout_seconds)
 
         country = document.customer_country
         if country is None:

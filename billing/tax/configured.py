@@ -37,6 +37,8 @@ def tax_provider(settings: Settings) -> TaxProvider:
             timeout_seconds=settings.builtin_tax_timeout_seconds,
             transient_failures=settings.builtin_tax_transient_failures,
             permanent_failures=settings.builtin_tax_permanent_failures,
+            failure_rate=settings.builtin_tax_failure_rate,
+            timeout_rate=settings.builtin_tax_timeout_rate,
         )
     )
 

@@ -15,7 +15,8 @@ from fastapi import Depends, FastAPI
 from billing.database import make_engine, resolve_database_url
 from billing.settings import DEVELOPMENT_ADMIN_TOKEN, Settings, SettingsError, get_settings
 from billing.temporal.connect import connect
-from starter.api import openapi, problems
+from starter import console
+from starter.api import metrics, openapi, problems, request_logs
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
@@ -28,6 +29,7 @@ from starter.api.routes import (
     pre_invoices,
     reference_data,
     summary_invoices,
+    webhooks,
 )
 from starter.api.text_input import reject_nul_characters
 
@@ -37,7 +39,7 @@ wait for every outcome and invoice per order. Money is a decimal string. Errors 
 problem details (`application/problem+json`); an unexpected one carries an `error_id` that is
 also in the log, and an unreachable database or Temporal answers 503 with `Retry-After`.
 
-Every endpoint but `/healthz` wants `Authorization: Bearer <token>`: the administrator's token,
+Every endpoint but `/healthz` and `/metrics` (Prometheus) wants `Authorization: Bearer <token>`: the administrator's token,
 or a partner's own token. A partner sees itself and the level below (what it issued and what it
 received, its own record and its children's); anything else answers 404, as if it did not exist.
 A partner token's scopes say what it may do: `read`, `orders` (submit orders, report
@@ -85,8 +87,9 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # One rule for every text a client sends, before any handler sees it.
-        dependencies=[Depends(reject_nul_characters)],
+        # One rule for every text a client sends, before any handler sees it; and the order
+        # number of order routes bound to the request's log lines.
+        dependencies=[Depends(reject_nul_characters), Depends(request_logs.bind_order_number)],
         generate_unique_id_function=openapi.operation_id,
     )
     app.state.admin_token = settings.admin_token
@@ -94,6 +97,8 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     if context is not None:
         app.state.context = context
     problems.install(app)
+    metrics.install(app)
+    request_logs.install(app)
     secured = [Depends(authenticate)]
     # Each route says which partner tokens may call it (scopes) and what they see; these are
     # the administrator's alone.
@@ -104,6 +109,10 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
         app.include_router(module.router, dependencies=secured)
     for module in (accounting, delta_invoicing, pre_invoices):
         app.include_router(module.router, dependencies=secured)
+    app.include_router(webhooks.router, dependencies=secured)
+
+    # The web console, on the same application and the same route functions.
+    console.install(app)
 
     @app.get("/healthz", tags=["operations"])
     async def check_health() -> dict[str, str]:

@@ -63,10 +63,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def status_of(exc: BillingError) -> int:
+    return next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+
+
 async def _billing_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BillingError)
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-    return problem(status, exc.detail, title=exc.title)
+    return problem(status_of(exc), exc.detail, title=exc.title)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

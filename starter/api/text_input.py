@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
 NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MESSAGE = "NUL characters (\\u0000) are not allowed in text"
 
 
@@ -35,7 +36,19 @@ async def reject_nul_characters(request: Request) -> None:
         *(("path", name) for name, value in request.path_params.items() if NUL in str(value)),
         *(("query", name) for name, value in request.query_params.multi_items() if NUL in value),
     ]
-    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPES):
+        # A form post (the console's): its fields, parsed once; reading the raw body after the
+        # route has parsed the form would fail, the stream being consumed.
+        form = await request.form()
+        found.extend(
+            ("body", name)
+            for name, value in form.multi_items()
+            if isinstance(value, str) and NUL in value
+        )
+        body = b""
+    else:
+        body = await request.body()
     if body and (b"\\u0000" in body.lower() or b"\x00" in body):
         try:
             parsed = json.loads(body)

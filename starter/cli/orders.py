@@ -65,3 +65,19 @@ def record_outcome(
         )
     pending = ", ".join(order["pending_items"]) or "none"
     console.print(f"Recorded {outcome} for {item_id}. Still pending: {pending}.")
+
+
+@app.command()
+def pay(
+    order_number: str,
+    operator: str = typer.Option(getpass.getuser(), help="Who records the payment."),
+    paid_at: str | None = typer.Option(None, help="ISO 8601 time with offset; now if absent."),
+) -> None:
+    """Record that an order was paid by hand (audited): billing-day consolidation leaves it
+    out."""
+    with api() as client:
+        order = client.post(
+            f"/v1/orders/{order_number}/manual-payment",
+            {"operator": operator, **({"paid_at": paid_at} if paid_at else {})},
+        )
+    console.print(f"{order['order_number']} paid at {order['paid_at']} (recorded by {operator}).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from starter.cli.common import api, console, table
@@ -31,6 +33,18 @@ def list_invoices(
             )
         ]
     table("Invoices", ["number", "type", "status", "receiver", "order", "currency", "total"], rows)
+
+
+@invoices.command("pdf")
+def invoice_pdf(
+    invoice_id: str, out: str | None = typer.Option(None, help="File to write; invoice-<id>.pdf")
+) -> None:
+    """Save any invoice's PDF (a summary invoice's tax invoice)."""
+    with api() as client:
+        pdf = client.get_bytes(f"/v1/invoices/{invoice_id}/pdf")
+    path = Path(out or f"invoice-{invoice_id}.pdf")
+    path.write_bytes(pdf)
+    console.print(f"Wrote {path} ({len(pdf)} bytes).")
 
 
 @invoices.command("show")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -25,12 +26,7 @@ def create(
     body = {"issuer_id": issuer, "invoice_ids": invoice_ids, "invoice_date": invoice_date}
     with api() as client:
         answer = client.post("/v1/summary-invoices", body)
-        console.print(
-            f"Request {answer['request_id']}: {answer['invoices_added']} invoice(s) added, "
-            f"{len(answer['invoices_skipped'])} skipped."
-        )
-        for skipped in answer["invoices_skipped"]:
-            console.print(f"  skipped {skipped['invoice_id']}: {skipped['detail']}")
+        _added_and_skipped(f"Request {answer['request_id']}: ", answer, "added")
         if not wait:
             return
         path = f"/v1/summary-invoice-requests/{answer['request_id']}"
@@ -48,6 +44,28 @@ def create(
             for i in status["summary_invoice_ids"]
         ]
     console.print(f"Summary invoices: {', '.join(codes) or 'none'}")
+
+
+@app.command()
+def preview(
+    issuer: str = typer.Option(..., help="The issuer whose outgoing invoices to consolidate."),
+    invoice_ids: list[str] = typer.Argument(..., help="Ids of the invoices to consolidate."),
+    invoice_date: str = typer.Option(..., "--date", help="Invoice date, YYYY-MM-DD."),
+) -> None:
+    """What `create` would add and skip, and why; writes nothing."""
+    body = {"issuer_id": issuer, "invoice_ids": invoice_ids, "invoice_date": invoice_date}
+    with api() as client:
+        answer = client.post("/v1/summary-invoices/preview", body)
+    _added_and_skipped("", answer, "would be added")
+
+
+def _added_and_skipped(prefix: str, answer: dict[str, Any], added: str) -> None:
+    console.print(
+        f"{prefix}{answer['invoices_added']} invoice(s) {added}, "
+        f"{len(answer['invoices_skipped'])} skipped."
+    )
+    for skipped in answer["invoices_skipped"]:
+        console.print(f"  skipped {skipped['invoice_id']}: {skipped['detail']}")
 
 
 @app.command("list")

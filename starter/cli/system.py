@@ -32,4 +32,8 @@ def register(app: typer.Typer) -> None:
         """Serve the HTTP API."""
         import uvicorn
 
-        uvicorn.run("starter.api.app:app", factory=True, host=host, port=port)
+        from billing.structured_logs import configure_logging
+
+        settings = get_settings()
+        configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
+        uvicorn.run("starter.api.app:app", factory=True, host=host, port=port, log_config=None)

@@ -62,6 +62,7 @@ def scenarios() -> dict[str, Scenario]:
         order_scenarios,
         recurring_scenarios,
         summary_scenarios,
+        webhook_scenarios,
     )
 
     return {
@@ -69,6 +70,7 @@ def scenarios() -> dict[str, Scenario]:
         **summary_scenarios.SCENARIOS,
         **recurring_scenarios.SCENARIOS,
         **delta_scenarios.SCENARIOS,
+        **webhook_scenarios.SCENARIOS,
     }
 
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
+from billing.contracts.reference_data import PartnerIn
 from billing.errors import Conflict
 from billing.invoice_numbers import invoice_number
 from billing.invoice_per_order import (
@@ -15,7 +17,14 @@ from billing.invoice_per_order import (
     invoice_frequency,
     plan_order_billing,
 )
-from billing.money import line_amount, minor_units, round_money, total
+from billing.money import (
+    format_money,
+    format_unit_price,
+    line_amount,
+    minor_units,
+    round_money,
+    total,
+)
 from billing.subscriptions import add_months, ensure_quantity_may_change, expires_at
 from billing.vocabulary import BillingType, InvoiceFrequency, ProvisioningState
 
@@ -144,3 +153,36 @@ def test_perpetual_one_time_quantity_is_fixed() -> None:
 def test_invoice_numbers_are_zero_padded_to_six_digits_and_keep_longer_numbers() -> None:
     assert invoice_number("INV", 42) == "INV-000042"
     assert invoice_number("SUM", 1234567) == "SUM-1234567"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        ("1234.5", "EUR", "en_US", "€1,234.50"),
+        ("1234.5", "EUR", "de_DE", "1.234,50\xa0€"),
+        ("1234.5", "JPY", "ja_JP", "￥1,235"),  # half up, as the invoice rounds it
+        ("2.675", "EUR", "en_US", "€2.68"),
+        ("1.2345", "KWD", "en_US", "KWD1.235"),
+    ],
+)
+def test_money_is_formatted_per_currency_and_locale(
+    amount: str, currency: str, locale: str, expected: str
+) -> None:
+    assert format_money(Decimal(amount), currency, locale) == expected
+
+
+def test_unit_prices_keep_the_precision_of_the_price_list() -> None:
+    assert format_unit_price(Decimal("3.333333"), "EUR", "en_US") == "€3.333333"
+    assert format_unit_price(Decimal("12.50"), "EUR", "de_DE") == "12,50\xa0€"
+
+
+def test_partners_take_only_real_time_zones_and_locales() -> None:
+    base = {"name": "P", "level": "customer", "currency": "EUR"}
+    partner = PartnerIn.model_validate({**base, "time_zone": "Europe/Berlin", "locale": "de-DE"})
+    assert (partner.time_zone, partner.locale) == ("Europe/Berlin", "de_DE")
+    for wrong, message in (
+        ({"time_zone": "Mars/Olympus"}, "not an IANA time zone"),
+        ({"locale": "xx_QQ"}, "not a locale"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            PartnerIn.model_validate({**base, **wrong})

@@ -3,7 +3,7 @@ and those it received; any other reads as not found."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from billing.contracts.common import Page
 from billing.contracts.invoices import (
@@ -15,6 +15,7 @@ from billing.contracts.invoices import (
 )
 from billing.store import billings, invoices, subscriptions
 from billing.store.billings import BillingSort
+from billing.store.invoice_pdfs import invoice_pdf
 from billing.vocabulary import InvoiceType
 from starter.api.auth import Principal, can_read, require_admin
 from starter.api.context import AppContext, get_context
@@ -57,6 +58,29 @@ async def get_invoice(
     ctx: AppContext = Depends(get_context),
 ) -> Invoice:
     return await ctx.transaction(invoices.get_invoice, invoice_id, visible_to=principal.visible_to)
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def get_invoice_pdf(
+    invoice_id: str,
+    download: bool = False,
+    principal: Principal = Depends(can_read),
+    ctx: AppContext = Depends(get_context),
+) -> Response:
+    """Any invoice as PDF: issuer and receiver with address and tax id, dates, payment term,
+    lines with their tax rate, tax per rate and totals. A summary invoice's is its tax invoice
+    (404 until tax sync completes). `download=true` asks the browser to save it."""
+    filename, pdf = await ctx.transaction(invoice_pdf, invoice_id, visible_to=principal.visible_to)
+    disposition = "attachment" if download else "inline"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
 
 
 @router.get("/billings", response_model=Page[BillingLine])
