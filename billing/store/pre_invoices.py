@@ -187,7 +187,7 @@ def generate_page(
     page_size: int,
 ) -> PageDone:
     """Write the delta lines and pre-invoices of the next `page_size` receivers after
-    `cursor`, in this transaction: four statements whatever the page's size."""
+    `cursor`, in this transaction."""
     # The planner takes each subscription's months for a thousand rows and would JIT-compile
     # every statement of the page, which costs more than the statement; the page's sorts fit in
     # memory when given some.
