@@ -633,7 +633,9 @@ invoices.append_column(Column("pre_invoice_run_id", Text, nullable=True))
 # generation assigns the period that will hold that month.
 invoices.append_column(Column("service_month", Date, nullable=True))
 invoices.append_column(Column("finalized_at", DateTime(timezone=True), nullable=True))
-# A retried generation step finds the pre-invoice it already made for a receiver and period.
+# A retried generation step finds the open pre-invoice it already made for a receiver and
+# period; one finalized meanwhile gets an open one beside it. Triggers (migration 0005) keep a
+# final pre-invoice unchanged and refuse lines into anything but an open pre-invoice.
 Index(
     "uq_invoices_pre_invoice",
     invoices.c.pre_invoice_run_id,
@@ -642,7 +644,7 @@ Index(
     func.coalesce(invoices.c.accounting_period_id, ""),
     func.coalesce(invoices.c.service_month, text("'0001-01-01'::date")),
     unique=True,
-    postgresql_where=text("type = 'pre_invoice'"),
+    postgresql_where=text("type = 'pre_invoice' and status = 'open'"),
 )
 Index(
     "ix_invoices_open_pre_invoices",

@@ -262,8 +262,24 @@ def generate_page(
     if not planned:
         _count(conn, run_id, len(receivers), 0, 0)
         return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
-    # The page's pre-invoices: the ones a retried page of this generation made already, and new
-    # ones numbered gaplessly after the issuer's last PRE number, by receiver and period. New
+    # Lines go into open pre-invoices only. The open ones a retried page of this generation
+    # made already are locked first: a finalize of one waits for this page's commit, and one
+    # being finalized meanwhile is seen final once that commits and gets a new open one
+    # beside it. (The lines' trigger checks the same in the database.)
+    conn.execute(
+        text(
+            """
+            select id from invoices i
+            where i.type = 'pre_invoice' and i.status = 'open' and i.pre_invoice_run_id = :run_id
+              and i.receiver_id > :first and i.receiver_id <= :last
+            for no key update
+            """
+        ),
+        params,
+    )
+    # The page's pre-invoices: the open ones a retried page of this generation made already,
+    # and new ones numbered gaplessly after the issuer's last PRE number, by receiver and
+    # period. New
     # ids ascend, so the indexes on invoice ids (the pre-invoice's own, its lines') grow at
     # their right edge instead of at a random leaf per line.
     conn.execute(
@@ -280,7 +296,7 @@ def generate_page(
                 select i.id, g.*
                 from groups g
                 join invoices i
-                  on i.type = 'pre_invoice' and i.pre_invoice_run_id = :run_id
+                  on i.type = 'pre_invoice' and i.status = 'open' and i.pre_invoice_run_id = :run_id
                  and i.receiver_id > :first and i.receiver_id <= :last
                  and {_same_pre_invoice("i", "g")}
             ),

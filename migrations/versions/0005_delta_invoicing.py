@@ -196,10 +196,32 @@ def upgrade() -> None:
         ["accounting_period_id"],
         ["id"],
     )
+    # One open pre-invoice per generation, receiver, currency and period: a retried page that
+    # finds its pre-invoice finalized meanwhile opens a new one beside it.
     op.execute(
         "create unique index uq_invoices_pre_invoice on invoices (pre_invoice_run_id, receiver_id,"
         " currency, coalesce(accounting_period_id, ''), coalesce(service_month, '0001-01-01'::date))"
-        " where type = 'pre_invoice'"
+        " where type = 'pre_invoice' and status = 'open'"
+    )
+    # A final pre-invoice never changes: neither its amounts nor its status go back.
+    op.execute(
+        """
+        create function pre_invoices_refuse_changing_final() returns trigger
+        language plpgsql as $$
+        begin
+            raise exception 'pre-invoice % is final and cannot change', old.id
+                using errcode = 'check_violation';
+        end $$
+        """
+    )
+    op.execute(
+        """
+        create trigger pre_invoices_final_unchanged before update on invoices
+        for each row when (old.type = 'pre_invoice' and old.status = 'final'
+                           and (old.subtotal, old.total, old.tax, old.status)
+                               is distinct from (new.subtotal, new.total, new.tax, new.status))
+        execute function pre_invoices_refuse_changing_final()
+        """
     )
     op.create_table(
         "pre_invoice_lines",
@@ -225,6 +247,41 @@ def upgrade() -> None:
     op.create_index(
         "ix_pre_invoice_lines_invoice_id", "pre_invoice_lines", ["invoice_id"], unique=False
     )
+    # Lines attach only to open pre-invoices, whoever writes them: once per statement, over the
+    # statement's lines, the pre-invoices they name are share-locked (a finalize waits for the
+    # writer's commit; a writer waits for a finalize in progress and then sees it final) and
+    # must all be open.
+    op.execute(
+        """
+        create function pre_invoice_lines_only_into_open() returns trigger
+        language plpgsql as $$
+        declare
+            named bigint;
+            open_ones bigint;
+        begin
+            select count(*) into named
+            from (select distinct invoice_id from new_lines) n;
+            select count(*) into open_ones
+            from (select i.id from invoices i
+                  where i.id in (select invoice_id from new_lines)
+                    and i.type = 'pre_invoice' and i.status = 'open'
+                  for share of i) o;
+            if open_ones <> named then
+                raise exception 'delta lines attach only to open pre-invoices'
+                    using errcode = 'check_violation';
+            end if;
+            return null;
+        end $$
+        """
+    )
+    for event in ("insert", "update"):
+        op.execute(
+            f"""
+            create trigger pre_invoice_lines_open_on_{event} after {event} on pre_invoice_lines
+            referencing new table as new_lines
+            for each statement execute function pre_invoice_lines_only_into_open()
+            """
+        )
     op.create_index(
         "ix_invoices_open_pre_invoices",
         "invoices",
@@ -235,8 +292,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("drop trigger pre_invoices_final_unchanged on invoices")
+    op.execute("drop function pre_invoices_refuse_changing_final()")
     op.drop_index("ix_pre_invoice_lines_invoice_id", table_name="pre_invoice_lines")
     op.drop_table("pre_invoice_lines")
+    op.execute("drop function pre_invoice_lines_only_into_open()")
     op.drop_index("ix_invoices_open_pre_invoices", table_name="invoices")
     op.drop_index("uq_invoices_pre_invoice", table_name="invoices")
     op.drop_constraint(
