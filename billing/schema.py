@@ -598,8 +598,17 @@ Index(
 subscriptions.append_column(
     Column("financial_version", Integer, nullable=False, server_default=text("0"))
 )
-subscriptions.append_column(Column("billed_version", Integer, nullable=True))
-subscriptions.append_column(Column("billed_as_of", Date, nullable=True))
+# Beside the subscription, not on it: a generation writes it for every subscription it bills,
+# and an update of the subscription's row would rewrite each of its indexes. No foreign key:
+# only generation writes it, in the transaction that reads the subscription, and subscriptions
+# are never deleted.
+subscription_billed = Table(
+    "subscription_billed",
+    metadata,
+    Column("subscription_id", UUID(as_uuid=True), primary_key=True),
+    Column("billed_version", Integer, nullable=False),
+    Column("billed_as_of", Date, nullable=False),
+)
 
 pre_invoice_runs = Table(
     "pre_invoice_runs",

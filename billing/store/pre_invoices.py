@@ -229,10 +229,11 @@ def generate_page(
             select s.id, s.financial_version, s.customer_id as receiver_id, s.quantity,
                    coalesce(s.unit_price, o.unit_price) as unit_price, o.currency
             from subscriptions s join offers o on o.id = s.offer_id
+            left join subscription_billed b on b.subscription_id = s.id
             where s.issuer_id = :issuer and s.billed_by_delta and {in_page}
-              and (s.billed_as_of is null
-                   or s.billed_version is distinct from s.financial_version
-                   or date_trunc('month', cast(:as_of as date)) > s.billed_as_of)
+              and (b.billed_as_of is null
+                   or b.billed_version <> s.financial_version
+                   or date_trunc('month', cast(:as_of as date)) > b.billed_as_of)
             """
         ),
         params,
@@ -258,7 +259,7 @@ def generate_page(
         ),
         params,
     ).rowcount
-    _mark_billed(conn, as_of, in_page, params)
+    _mark_billed(conn, as_of)
     if not planned:
         _count(conn, run_id, len(receivers), 0, 0)
         return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
@@ -381,21 +382,23 @@ def generate_page(
     return PageDone(_next(receivers, page_size), len(receivers), new_invoices, written)
 
 
-def _mark_billed(conn: Connection, as_of: date, in_page: str, params: dict[str, object]) -> None:
+def _mark_billed(conn: Connection, as_of: date) -> None:
     """Record the version each page subscription was billed at. The version read before the
     deltas: a change committed meanwhile leaves the subscription due for the next generation.
     A generation as of an earlier day bills fewer months and records nothing."""
     conn.execute(
         text(
             f"""
-            update subscriptions s
-            set billed_version = p.financial_version, billed_as_of = cast(:as_of as date)
+            insert into subscription_billed as b (subscription_id, billed_version, billed_as_of)
+            select p.id, p.financial_version, cast(:as_of as date)
             from page_subscriptions p
-            where s.id = p.id and s.issuer_id = :issuer and s.billed_by_delta and {in_page}
-              and (s.billed_as_of is null or s.billed_as_of <= cast(:as_of as date))
+            order by p.id
+            on conflict (subscription_id) do update
+            set billed_version = excluded.billed_version, billed_as_of = excluded.billed_as_of
+            where b.billed_as_of <= excluded.billed_as_of
             """
         ),
-        {**params, "as_of": as_of},
+        {"as_of": as_of},
     )
 
 

@@ -123,8 +123,15 @@ def upgrade() -> None:
         "subscriptions",
         sa.Column("financial_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
     )
-    op.add_column("subscriptions", sa.Column("billed_version", sa.Integer(), nullable=True))
-    op.add_column("subscriptions", sa.Column("billed_as_of", sa.Date(), nullable=True))
+    # What a generation billed each subscription at, beside the subscription: writing it there
+    # would rewrite every index of the subscription's row.
+    op.create_table(
+        "subscription_billed",
+        sa.Column("subscription_id", sa.UUID(), nullable=False),
+        sa.Column("billed_version", sa.Integer(), nullable=False),
+        sa.Column("billed_as_of", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("subscription_id", name=op.f("pk_subscription_billed")),
+    )
     # Subscriptions made before keep the price they were sold at from now on.
     op.execute(
         "update subscriptions s set unit_price = o.unit_price from offers o"
@@ -308,9 +315,8 @@ def downgrade() -> None:
     op.drop_index("ix_subscriptions_delta_receivers", table_name="subscriptions")
     op.execute("drop trigger subscriptions_financial_change on subscriptions")
     op.execute("drop function subscriptions_count_financial_change()")
+    op.drop_table("subscription_billed")
     for column in (
-        "billed_as_of",
-        "billed_version",
         "financial_version",
         "billed_by_delta",
         "cancelled_at",
