@@ -12,6 +12,9 @@ activity's retry recomputes it from what is billed then. The issuer's PRE number
 locked first as well, which serialises generations of one issuer and keeps pre-invoice numbers
 gapless.
 
+Lines go into open pre-invoices only, never into one finalized meanwhile (see generate_page);
+triggers of the schema refuse anything else.
+
 Only subscriptions that can have a delta are read: changed since they were last billed
 (`financial_version`, counted by a trigger), or with a month due that their last generation
 did not see. For the others the rule writes nothing, so a generation after few changes reads
@@ -280,9 +283,8 @@ def generate_page(
     )
     # The page's pre-invoices: the open ones a retried page of this generation made already,
     # and new ones numbered gaplessly after the issuer's last PRE number, by receiver and
-    # period. New
-    # ids ascend, so the indexes on invoice ids (the pre-invoice's own, its lines') grow at
-    # their right edge instead of at a random leaf per line.
+    # period. New ids ascend, so the indexes on invoice ids (the pre-invoice's own, its lines')
+    # grow at their right edge instead of at a random leaf per line.
     conn.execute(
         text(
             f"""
@@ -388,7 +390,7 @@ def _mark_billed(conn: Connection, as_of: date) -> None:
     A generation as of an earlier day bills fewer months and records nothing."""
     conn.execute(
         text(
-            f"""
+            """
             insert into subscription_billed as b (subscription_id, billed_version, billed_as_of)
             select p.id, p.financial_version, cast(:as_of as date)
             from page_subscriptions p
