@@ -16,16 +16,16 @@ from temporalio.client import Client
 
 from billing.store.pre_invoice_runs import reserve_run
 from billing.store.pre_invoices import PageDone, generate_page
-from tests.delta import delta_world, generate, months, pre_invoices, subscription
+from tests.delta import DeltaWorld, delta_world, generate, months, pre_invoices, subscription
 
 JAN = date(2026, 1, 1)
 AS_OF = date(2026, 2, 28)
 
 
-def _page(engine: Engine, run_id: str, issuer: str) -> PageDone:
+def _page(engine: Engine, run_id: str, issuer: str, as_of: date = AS_OF) -> PageDone:
     with engine.begin() as conn:
         return generate_page(
-            conn, run_id=run_id, issuer_id=issuer, as_of=AS_OF, cursor=None, page_size=10
+            conn, run_id=run_id, issuer_id=issuer, as_of=as_of, cursor=None, page_size=10
         )
 
 
@@ -98,15 +98,7 @@ async def test_a_finalize_in_progress_makes_the_page_wait_and_then_open_a_new_pr
         run_id = reserve_run(conn, w.issuer, date(2026, 1, 31))
 
     def page() -> PageDone:
-        with engine.begin() as conn:
-            return generate_page(
-                conn,
-                run_id=run_id,
-                issuer_id=w.issuer,
-                as_of=date(2026, 1, 31),
-                cursor=None,
-                page_size=10,
-            )
+        return _page(engine, run_id, w.issuer, date(2026, 1, 31))
 
     assert page().lines_written == 1
     [january] = await pre_invoices(api, w)
@@ -134,14 +126,22 @@ async def test_a_finalize_in_progress_makes_the_page_wait_and_then_open_a_new_pr
     assert page().lines_written == 0
 
 
-async def test_a_later_generation_bills_the_change_in_a_new_open_pre_invoice(
-    api: httpx.AsyncClient, temporal: Client, engine: Engine
-) -> None:
+async def _finalized_january(
+    api: httpx.AsyncClient, temporal: Client
+) -> tuple[DeltaWorld, dict, dict]:
+    """A subscription's January generated into a pre-invoice that is then finalized."""
     w = await delta_world(api, months=months(JAN, 1))
     sub = await subscription(api, temporal, w, "S1", starts="2026-01-01T00:00:00Z")
     await generate(api, temporal, w, "2026-01-31")
     [january] = await pre_invoices(api, w)
     await _finalize(api, january)
+    return w, sub, january
+
+
+async def test_a_later_generation_bills_the_change_in_a_new_open_pre_invoice(
+    api: httpx.AsyncClient, temporal: Client, engine: Engine
+) -> None:
+    w, sub, january = await _finalized_january(api, temporal)
     await _patch_quantity(api, sub, 2)
     _, second, _ = await generate(api, temporal, w, "2026-01-31")
     assert (second.pre_invoices_created, second.lines_written) == (1, 1)
@@ -157,11 +157,7 @@ async def test_a_later_generation_bills_the_change_in_a_new_open_pre_invoice(
 async def test_the_database_refuses_lines_into_a_final_pre_invoice_and_changes_to_it(
     api: httpx.AsyncClient, temporal: Client, engine: Engine
 ) -> None:
-    w = await delta_world(api, months=months(JAN, 1))
-    sub = await subscription(api, temporal, w, "S1", starts="2026-01-01T00:00:00Z")
-    await generate(api, temporal, w, "2026-01-31")
-    [january] = await pre_invoices(api, w)
-    await _finalize(api, january)
+    w, sub, january = await _finalized_january(api, temporal)
     for statement in (
         "insert into pre_invoice_lines (subscription_id, period_start, period_end, sequence, "
         "invoice_id, quantity, unit_price, amount) "
