@@ -69,6 +69,7 @@ def build_worker(
     max_concurrent_activities: int = 16,
     tax_provider: TaxProvider | None = None,
     order_stuck_after: timedelta = timedelta(hours=24),
+    webhook_private_targets: bool = False,
 ) -> Worker:
     orders = OrderActivities(engine)
     recovery = OrderRecoveryActivities(
@@ -78,7 +79,7 @@ def build_worker(
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     pre_invoices = PreInvoiceActivities(engine)
-    webhooks = WebhookActivities(engine)
+    webhooks = WebhookActivities(engine, allow_private_targets=webhook_private_targets)
     return Worker(
         client,
         task_queue=task_queue,
@@ -120,6 +121,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         max_concurrent_activities=settings.max_concurrent_activities,
         tax_provider=configured_tax_provider(settings),
         order_stuck_after=settings.order_stuck_after,
+        webhook_private_targets=settings.webhook_allow_private_targets,
     )
 
 
