@@ -90,7 +90,7 @@ async def test_an_administrator_generates_pre_invoices_then_closes_the_period_on
     row = page.locator(f'tr[data-period-id="{period}"]')
     await expect(row).to_contain_text(first["number"])
     await expect(row).to_contain_text(second["number"])
-    await row.get_by_role("button", name=f"Close {period} for invoicing").click()
+    await row.get_by_role("button", name=f"Close for invoicing: {period}").click()
     await expect(
         page.get_by_role("heading", name=f"Accounting period {period} stays open")
     ).to_be_visible()
@@ -109,7 +109,7 @@ async def test_an_administrator_generates_pre_invoices_then_closes_the_period_on
 
     await page.get_by_role("link", name="Accounting periods").click()
     await expect(row).to_contain_text("None")
-    await row.get_by_role("button", name=f"Close {period} for invoicing").click()
+    await row.get_by_role("button", name=f"Close for invoicing: {period}").click()
     await expect(page.get_by_role("status")).to_contain_text(f"{period} is closed for invoicing")
     await expect(row.get_by_test_id("invoicing")).to_have_text("Closed")
     assert (await api.get(f"/v1/accounting-periods/{period}")).json()["invoicing_closed"] is True
