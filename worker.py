@@ -33,6 +33,7 @@ from billing.temporal.connect import connect_when_ready
 from billing.temporal.schedules import ensure_schedules
 from billing.temporal.search_attributes import register_search_attributes
 from billing.temporal.webhook_relay import WebhookRelay
+from billing.temporal.workflow_sandbox import workflow_runner
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,
@@ -83,6 +84,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
