@@ -96,8 +96,20 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
         return await in_flight(total, limit, one)
 
 
+CpuProbe = Callable[[], dict[str, float]]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
-async def in_process(client: Client, url: str, task_queue: str) -> AsyncIterator[httpx.AsyncClient]:
+async def in_process(
+    client: Client, url: str, task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
     settings = make_settings(url, task_queue)
     engine = make_engine(url, pool_size=16)
     try:
@@ -105,7 +117,7 @@ async def in_process(client: Client, url: str, task_queue: str) -> AsyncIterator
             build_worker(client, engine, task_queue=settings.task_queue),
             api_client(settings, engine, client) as api,
         ):
-            yield api
+            yield api, lambda: {"api+worker+client": time.process_time()}
     finally:
         engine.dispose()
 
@@ -117,7 +129,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def engine_processes(env: dict[str, str], api_port: int) -> Iterator[None]:
+def engine_processes(env: dict[str, str], api_port: int) -> Iterator[list[subprocess.Popen]]:
     """The API (uvicorn) and the worker as two processes, configured from the environment
     only, as the containers are."""
     api = [sys.executable, "-m", "uvicorn", "--factory", "starter.api.app:app"]
@@ -127,7 +139,7 @@ def engine_processes(env: dict[str, str], api_port: int) -> Iterator[None]:
     ]
     children = [subprocess.Popen(command, env=env) for command in commands]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.terminate()
@@ -141,7 +153,7 @@ def engine_processes(env: dict[str, str], api_port: int) -> Iterator[None]:
 @asynccontextmanager
 async def separate_processes(
     client: Client, url: str, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
     port = free_port()
     env = {
         **os.environ,
@@ -154,7 +166,7 @@ async def separate_processes(
         "WORKER_METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
     }
-    with engine_processes(env, port):
+    with engine_processes(env, port) as (api_process, worker_process):
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}",
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
@@ -162,7 +174,14 @@ async def separate_processes(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         ) as api:
             await until_healthy(api)
-            yield api
+            yield (
+                api,
+                lambda: {
+                    "api": cpu_seconds(api_process.pid),
+                    "worker": cpu_seconds(worker_process.pid),
+                    "client": time.process_time(),
+                },
+            )
 
 
 async def until_healthy(api: httpx.AsyncClient) -> None:
@@ -183,7 +202,7 @@ async def engine_orders(
     client: Client, url: str, total: int, limit: int, items: int, mode: str, shape: str
 ) -> tuple[list[float], float]:
     run = uuid.uuid4().hex[:6]
-    async with SHAPES[shape](client, url, f"bench-orders-{run}") as api:
+    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, cpu):
         world = await build_world(api, run)
         offers = [world.security, world.data]
         item_ids = [str(n) for n in range(1, items + 1)]
@@ -210,7 +229,14 @@ async def engine_orders(
             assert result.invoice_id is not None
             return time.perf_counter() - t0
 
-        return await in_flight(total, limit, one)
+        before = cpu()
+        outcome = await in_flight(total, limit, one)
+        after = cpu()
+        print(
+            f"{mode if shape == 'in-process' else f'{mode}/{shape}'} CPU per order: "
+            + ", ".join(f"{k} {(after[k] - before[k]) / total * 1000:.1f} ms" for k in after)
+        )
+        return outcome
 
 
 async def report_all(api: httpx.AsyncClient, number: str, item_ids: list[str]) -> httpx.Response:
