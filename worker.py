@@ -74,6 +74,7 @@ def build_worker(
     activity_task_polls: int = 5,
     tax_provider: TaxProvider | None = None,
     order_stuck_after: timedelta = timedelta(hours=24),
+    webhook_private_targets: bool = False,
 ) -> Worker:
     orders = OrderActivities(engine)
     recovery = OrderRecoveryActivities(
@@ -83,7 +84,7 @@ def build_worker(
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     pre_invoices = PreInvoiceActivities(engine)
-    webhooks = WebhookActivities(engine)
+    webhooks = WebhookActivities(engine, allow_private_targets=webhook_private_targets)
     return Worker(
         client,
         task_queue=task_queue,
@@ -134,6 +135,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         activity_task_polls=settings.activity_task_polls,
         tax_provider=configured_tax_provider(settings),
         order_stuck_after=settings.order_stuck_after,
+        webhook_private_targets=settings.webhook_allow_private_targets,
     )
 
 

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         default=timedelta(days=3), alias="WEBHOOK_GIVE_UP_AFTER"
     )
     webhook_relay_interval: float = Field(default=1.0, alias="WEBHOOK_RELAY_INTERVAL")
+    # Webhooks go to public addresses only unless this allows private ones (tests, or order
+    # systems on the deployment's own network): a partner's URL must not reach internal services.
+    webhook_allow_private_targets: bool = Field(
+        default=False, alias="WEBHOOK_ALLOW_PRIVATE_TARGETS"
+    )
     # Prometheus: the worker serves the Temporal SDK's metrics and the engine's own on two
     # ports (0 turns one off); the API serves its own at /metrics on its port.
     worker_sdk_metrics_port: int = Field(default=9464, alias="WORKER_SDK_METRICS_PORT")

@@ -4,6 +4,7 @@ Safe to load again: ids are fixed, and resubmitting orders and outcomes is idemp
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 from typing import Any
 
 from starter.client import BillingClient
@@ -129,3 +130,87 @@ def month_end(client: BillingClient, period: str) -> dict[str, Any]:
         ),
         "the month-end run",
     )
+
+
+# Delta invoicing: an issuer that bills subscriptions per month by pre-invoice generation.
+DELTA_SELLER, DELTA_CUSTOMER, DELTA_ENTITY = (
+    "demo-delta-seller",
+    "demo-delta-customer",
+    "demo-delta-le",
+)
+DELTA_ORDER = "DEMO-2001"
+DELTA_PARTNERS: list[tuple[str, dict[str, Any]]] = [
+    (DELTA_SELLER, {"name": "Demo Delta Reseller GmbH", "level": "seller", "parent_id": DISTRIBUTOR, "country": "DE", "time_zone": "Europe/Berlin", "locale": "de_DE"}),
+    (DELTA_CUSTOMER, {"name": "Beispiel AG", "level": "customer", "parent_id": DELTA_SELLER, "country": "DE"}),
+]  # fmt: skip
+# The quantity sold, and the one it is changed to between the two generations.
+DELTA_SOLD, DELTA_CHANGED = 5, 7
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _previous_month(day: date) -> date:
+    return _month_start(_month_start(day) - timedelta(days=1))
+
+
+def _wait_for_generation(client: BillingClient, issuer_id: str, as_of: date) -> dict[str, Any]:
+    run = client.post("/v1/pre-invoice-runs", {"issuer_id": issuer_id, "as_of": as_of.isoformat()})
+    return wait_for(
+        lambda: (
+            (r := client.get(f"/v1/pre-invoice-runs/{run['run_id']}"))["status"] == "completed"
+            and r
+        ),
+        "the pre-invoice generation",
+    )
+
+
+def delta_invoicing(client: BillingClient, today: date) -> dict[str, Any]:
+    """A delta-invoicing issuer with a legal entity and periods for last month and this one; a
+    subscription sold from the start of last month, billed by one generation (last month in
+    full), then changed and billed by a second (last month's difference, this month in full).
+    Loading again is harmless: the change then has no effect and generations write nothing."""
+    for partner_id, body in DELTA_PARTNERS:
+        client.put(f"/v1/partners/{partner_id}", {"currency": "EUR", **body})
+    client.put(f"/v1/partners/{DELTA_SELLER}/licences/DELTA_INVOICING", {})
+    client.put(
+        f"/v1/legal-entities/{DELTA_ENTITY}", {"issuer_id": DELTA_SELLER, "name": "Demo Delta GmbH"}
+    )
+    last_month = _previous_month(today)
+    for first in (last_month, _month_start(today)):
+        last = _month_start(first + timedelta(days=31)) - timedelta(days=1)
+        client.put(
+            f"/v1/accounting-periods/{DELTA_ENTITY}-{first:%Y-%m}",
+            {
+                "issuer_id": DELTA_SELLER,
+                "legal_entity_id": DELTA_ENTITY,
+                "starts_on": first.isoformat(),
+                "ends_on": last.isoformat(),
+            },
+        )
+    client.post(f"/v1/partners/{DELTA_SELLER}/delta-invoicing", {})
+    client.post(
+        "/v1/orders",
+        {
+            "order_number": DELTA_ORDER,
+            "issuer_id": DELTA_SELLER,
+            "customer_id": DELTA_CUSTOMER,
+            "items": [{"item_id": "1", "offer_id": "ms-e5", "quantity": DELTA_SOLD}],
+        },
+    )
+    client.post(
+        f"/v1/orders/{DELTA_ORDER}/items/1/provisioning",
+        {"outcome": "succeeded", "provisioned_at": f"{last_month.isoformat()}T00:00:00Z"},
+    )
+
+    def sold() -> list[dict[str, Any]]:
+        found = client.pages("/v1/subscriptions", customer_id=DELTA_CUSTOMER)
+        return [s for s in found if s["order_number"] == DELTA_ORDER]
+
+    [subscription] = wait_for(sold, "the delta-invoiced subscription")
+    first_run = _wait_for_generation(client, DELTA_SELLER, _month_start(today) - timedelta(days=1))
+    client.patch(f"/v1/subscriptions/{subscription['id']}", {"quantity": DELTA_CHANGED})
+    second_run = _wait_for_generation(client, DELTA_SELLER, today)
+    pre_invoices = list(client.pages("/v1/invoices", issuer_id=DELTA_SELLER, type="pre_invoice"))
+    return {"runs": [first_run, second_run], "pre_invoices": pre_invoices}

@@ -143,6 +143,27 @@ def show_demo(api_url: str, token: str) -> None:
             f"[green]Month-end run[/green] {run['period']}: {run['invoices_created']} invoice(s), "
             f"{run['lines_invoiced']} monthly line(s) (Microsoft E5 of DEMO-1002)."
         )
+        delta = demo.delta_invoicing(client, today)
+        first, second = delta["runs"]
+        console.print(
+            f"[green]Delta invoicing[/green] ({demo.DELTA_SELLER}, order {demo.DELTA_ORDER}): "
+            f"generation {first['run_id']} wrote {first['lines_written']} line(s); after a "
+            f"quantity change {demo.DELTA_SOLD} -> {demo.DELTA_CHANGED}, {second['run_id']} "
+            f"wrote {second['lines_written']} (last month's difference, this month in full)."
+        )
+        for p in delta["pre_invoices"]:
+            kinds = ", ".join(
+                f"{line['period_start']} {line['amount']}{' (delta)' if line['delta'] else ''}"
+                for line in p["lines"]
+            )
+            console.print(
+                f"  {p['number']}  {p['status']}  period {p['accounting_period_id'] or 'not yet assigned'}"
+                f"  {kinds}"
+            )
+        console.print(
+            f"  In the console: act on behalf of {demo.DELTA_SELLER}, then Pre-invoices and "
+            "Accounting periods."
+        )
 
 
 def banner(settings: Settings, api_url: str) -> None:

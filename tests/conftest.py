@@ -80,6 +80,8 @@ def make_settings(
             "BILLING_TASK_QUEUE": task_queue,
             "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
             "ORDER_STUCK_AFTER": stuck_after,
+            # The tests' webhook receivers listen on loopback.
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": True,
         }
     )
 
@@ -102,7 +104,9 @@ def settings(database_url: str) -> Settings:
 async def worker(
     temporal_env: WorkflowEnvironment, engine: Engine, settings: Settings
 ) -> AsyncIterator[None]:
-    async with build_worker(temporal_env.client, engine, task_queue=settings.task_queue):
+    async with build_worker(
+        temporal_env.client, engine, task_queue=settings.task_queue, webhook_private_targets=True
+    ):
         yield
 
 

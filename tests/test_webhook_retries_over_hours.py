@@ -40,7 +40,9 @@ async def skipping_relay(
     task_queue = f"webhooks-skip-{uuid.uuid4().hex[:6]}"
     options = getattr(request, "param", HOURS)
     relay = WebhookRelay(engine, time_skipping_env.client, task_queue=task_queue, options=options)
-    async with build_worker(time_skipping_env.client, engine, task_queue=task_queue):
+    async with build_worker(
+        time_skipping_env.client, engine, task_queue=task_queue, webhook_private_targets=True
+    ):
         yield relay
 
 

@@ -17,11 +17,13 @@ from sqlalchemy import Engine, func, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.webhooks import delivery_refusal
 from billing.contracts.webhooks import WebhookDeliveryResult, WebhookRetryOptions
 from billing.schema import webhook_events
 from billing.settings import Settings
 from billing.temporal.webhook_relay import WebhookRelay
 from billing.webhook_signature import verify
+from tests.conftest import api_client
 from tests.test_partner_tokens import as_partner
 from tests.webhook_receiver import ACCEPT, FAIL, TIMEOUT, webhook_receiver
 from tests.world import World, billed, report, submit
@@ -189,3 +191,29 @@ async def test_a_partner_sees_only_its_own_endpoints_and_their_deliveries(
         "/v1/webhook-endpoints", json={"url": "https://x.example/h", "events": ["order.stuck"]}
     )
     assert unnamed.status_code in {400, 422}
+
+
+async def test_an_endpoint_on_a_private_address_is_refused_unless_the_deployment_allows_it(
+    temporal: Client, engine: Engine, settings: Settings, world: World
+) -> None:
+    public_only = settings.model_copy(update={"webhook_allow_private_targets": False})
+    async with api_client(public_only, engine, temporal) as admin:
+        for url in [
+            "http://127.0.0.1:9/hooks",
+            "http://localhost/hooks",
+            "http://169.254.169.254/",
+        ]:
+            refused = await admin.post(
+                "/v1/webhook-endpoints",
+                json={"url": url, "events": ["order.invoiced"], "partner_id": world.seller},
+            )
+            assert refused.status_code == 422, refused.text
+            assert "public addresses only" in refused.json()["detail"]
+            assert "WEBHOOK_ALLOW_PRIVATE_TARGETS" in refused.json()["detail"]
+
+
+def test_a_delivery_is_refused_when_the_endpoints_name_resolves_to_a_private_address() -> None:
+    # Names pass registration; the worker resolves them before every attempt.
+    reason = delivery_refusal("http://localhost:9/hooks")
+    assert reason is not None and "public addresses only" in reason
+    assert delivery_refusal("http://no-such-host.invalid/hooks") is not None

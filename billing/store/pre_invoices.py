@@ -23,9 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from billing.invoice_numbers import PRE_INVOICE_SERIES as SERIES
+from billing.store.ascending_ids import ascending_uuid_sql
 from billing.store.run_invoicing import lock_sequences, minor_units_sql, number_sql
 
 # The issuer's legal entity whose periods pre-invoices take: its first active one.
@@ -157,18 +160,21 @@ def assign_missing_periods(conn: Connection, issuer_id: str) -> int:
     ).rowcount
 
 
+def _same_pre_invoice(a: str, b: str) -> str:
+    """A pre-invoice is one per generation, receiver, currency and accounting period (or, while
+    the period does not exist yet, service month): rows `a` and `b` name the same one. Plain
+    equalities, so the planner can hash on them."""
+    return (
+        f"{a}.receiver_id = {b}.receiver_id and {a}.currency = {b}.currency"
+        f" and coalesce({a}.accounting_period_id, '') = coalesce({b}.accounting_period_id, '')"
+        f" and coalesce({a}.service_month, '0001-01-01'::date)"
+        f" = coalesce({b}.service_month, '0001-01-01'::date)"
+    )
+
+
 class DeltaWrittenMeanwhile(Exception):
     """Another writer inserted one of this page's delta lines first. The page's transaction is
     rolled back and the activity's retry recomputes the page from what is billed now."""
-
-
-# A pre-invoice is one per generation, receiver, currency and accounting period (or, while the
-# period does not exist yet, service month): this key names it within the page.
-def _group_key_sql(receiver: str, currency: str, period: str, month: str) -> str:
-    return (
-        f"{receiver} || '|' || {currency} || '|' || coalesce({period}, '') || '|' "
-        f"|| coalesce({month}::text, '')"
-    )
 
 
 def generate_page(
@@ -201,17 +207,29 @@ def generate_page(
     if not receivers:
         return PageDone(None, 0, 0, 0)
     entity = conn.execute(text(_ENTITY_SQL), {"issuer": issuer_id}).scalar()
-    params = {"issuer": issuer_id, "as_of": as_of, "receivers": receivers, "entity": entity}
+    # The page is a range of receivers: every statement reaches its subscriptions and
+    # pre-invoices through an index on (issuer, receiver), never by scanning the issuer's.
+    params = {
+        "issuer": issuer_id,
+        "as_of": as_of,
+        "first": cursor or "",
+        "last": receivers[-1],
+        "entity": entity,
+        "run_id": run_id,
+        "last_number": last_number,
+    }
+    in_page = "s.customer_id > :first and s.customer_id <= :last"
     # Only subscriptions that can have a delta: changed since they were last billed, or with
-    # a month due that no generation has seen. For the rest the rule writes nothing.
+    # a month due that no generation has seen. For the rest the rule writes nothing. What a
+    # line repeats of its subscription is read here once, with the version the deltas see.
     conn.execute(
         text(
-            """
+            f"""
             create temp table page_subscriptions on commit drop as
-            select s.id, s.financial_version
-            from subscriptions s
-            where s.issuer_id = :issuer and s.billed_by_delta
-              and s.customer_id = any(cast(:receivers as text[]))
+            select s.id, s.financial_version, s.customer_id as receiver_id, s.quantity,
+                   coalesce(s.unit_price, o.unit_price) as unit_price, o.currency
+            from subscriptions s join offers o on o.id = s.offer_id
+            where s.issuer_id = :issuer and s.billed_by_delta and {in_page}
               and (s.billed_as_of is null
                    or s.billed_version is distinct from s.financial_version
                    or date_trunc('month', cast(:as_of as date)) > s.billed_as_of)
@@ -220,137 +238,122 @@ def generate_page(
         params,
     )
     conn.execute(text("analyze page_subscriptions"))
-    conn.execute(
-        text(
-            "create temp table page_deltas on commit drop as "
-            + deltas_sql(
-                "s.customer_id = any(cast(:receivers as text[])) "
-                "and s.id in (select id from page_subscriptions)"
-            )
-        ),
-        params,
-    )
-    conn.execute(
+    # The page's lines, each with the accounting period it lands in.
+    planned = conn.execute(
         text(
             f"""
-            create temp table page_periods on commit drop as
-            with months as (select distinct month from page_deltas)
-            {PERIOD_FOR_SQL}
+            create temp table page_lines on commit drop as
+            with deltas as (
+                {deltas_sql(f"{in_page} and s.id in (select id from page_subscriptions)")}
+            ),
+            months as (select distinct month from deltas),
+            periods as ({PERIOD_FOR_SQL})
+            select d.subscription_id, d.month, d.amount, d.seq, p.receiver_id, p.quantity,
+                   p.unit_price, p.currency, pr.accounting_period_id,
+                   case when pr.accounting_period_id is null then d.month end as service_month
+            from deltas d
+            join page_subscriptions p on p.id = d.subscription_id
+            join periods pr on pr.month = d.month
             """
         ),
         params,
-    )
-    group_key = _group_key_sql(
-        "s.customer_id", "o.currency", "p.accounting_period_id", "g.service_month"
-    )
-    conn.execute(
-        text(
-            f"""
-            create temp table page_planned on commit drop as
-            select d.subscription_id, d.month, d.amount, d.seq, s.customer_id as receiver_id,
-                   s.quantity, coalesce(s.unit_price, o.unit_price) as unit_price, o.currency,
-                   p.accounting_period_id, g.service_month, {group_key} as group_key
-            from page_deltas d
-            join subscriptions s on s.id = d.subscription_id
-            join offers o on o.id = s.offer_id
-            join page_periods p on p.month = d.month
-            cross join lateral (
-                select case when p.accounting_period_id is null then d.month end as service_month
-            ) g
-            """
-        )
-    )
-    planned = conn.execute(text("select count(*) from page_planned")).scalar_one()
-    _mark_billed(conn, as_of)
+    ).rowcount
+    _mark_billed(conn, as_of, in_page, params)
     if not planned:
         _count(conn, run_id, len(receivers), 0, 0)
         return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
     # The page's pre-invoices: the ones a retried page of this generation made already, and new
-    # ones numbered gaplessly after the issuer's last PRE number, by receiver and period.
-    inserted_key = _group_key_sql(
-        "receiver_id", "currency", "accounting_period_id", "service_month"
-    )
+    # ones numbered gaplessly after the issuer's last PRE number, by receiver and period. New
+    # ids ascend, so the indexes on invoice ids (the pre-invoice's own, its lines') grow at
+    # their right edge instead of at a random leaf per line.
     conn.execute(
         text(
             f"""
             create temp table page_invoices on commit drop as
             with groups as (
-                select group_key, receiver_id, currency, accounting_period_id, service_month,
+                select receiver_id, currency, accounting_period_id, service_month,
                        sum(amount) as subtotal
-                from page_planned
-                group by group_key, receiver_id, currency, accounting_period_id, service_month
+                from page_lines
+                group by receiver_id, currency, accounting_period_id, service_month
             ),
             existing as (
-                select i.id, g.group_key, g.subtotal
+                select i.id, g.*
                 from groups g
                 join invoices i
                   on i.type = 'pre_invoice' and i.pre_invoice_run_id = :run_id
-                 and i.receiver_id = g.receiver_id and i.currency = g.currency
-                 and coalesce(i.accounting_period_id, '') = coalesce(g.accounting_period_id, '')
-                 and coalesce(i.service_month, '0001-01-01'::date)
-                     = coalesce(g.service_month, '0001-01-01'::date)
+                 and i.receiver_id > :first and i.receiver_id <= :last
+                 and {_same_pre_invoice("i", "g")}
             ),
             fresh as (
-                select g.*, row_number() over (
-                           order by g.receiver_id, g.accounting_period_id, g.service_month,
-                                    g.currency) as n
-                from groups g
-                where not exists (select 1 from existing e where e.group_key = g.group_key)
+                select g.*, {ascending_uuid_sql("n")} as id
+                from (
+                    select g.*, row_number() over (
+                               order by g.receiver_id, g.accounting_period_id, g.service_month,
+                                        g.currency) as n
+                    from groups g
+                    where not exists (
+                        select 1 from existing e where {_same_pre_invoice("e", "g")}
+                    )
+                ) g
             ),
             inserted as (
                 insert into invoices (
-                    number, type, status, issuer_id, receiver_id, currency, subtotal, total,
+                    id, number, type, status, issuer_id, receiver_id, currency, subtotal, total,
                     accounting_period_id, service_month, pre_invoice_run_id
                 )
-                select {number_sql(":last + n", SERIES)}, 'pre_invoice', 'open', :issuer,
-                       receiver_id, currency, subtotal, subtotal, accounting_period_id,
+                select id, {number_sql(":last_number + n", SERIES)}, 'pre_invoice', 'open',
+                       :issuer, receiver_id, currency, subtotal, subtotal, accounting_period_id,
                        service_month, :run_id
                 from fresh
-                returning id, {inserted_key} as group_key
+                order by n
             ),
             updated as (
                 update invoices i set subtotal = i.subtotal + e.subtotal,
                                       total = i.total + e.subtotal
                 from existing e where i.id = e.id
-                returning i.id, e.group_key
             )
-            select id, group_key, true as created from inserted
+            select receiver_id, currency, accounting_period_id, service_month, id,
+                   true as created
+            from fresh
             union all
-            select id, group_key, false from updated
+            select receiver_id, currency, accounting_period_id, service_month, id, false
+            from existing
             """
         ),
-        {"issuer": issuer_id, "run_id": run_id, "last": last_number},
+        params,
     )
     new_invoices = conn.execute(
         text("select count(*) from page_invoices where created")
     ).scalar_one()
-    written = conn.execute(
-        text(
-            """
-            with inserted as (
+    # Each line finds its pre-invoice in a hash of the page's few thousand: the planner,
+    # blind to how few lines share a key, would sort all of them on it to merge instead.
+    conn.execute(text("set local enable_mergejoin = off"))
+    try:
+        # The primary key (subscription, month, sequence) refuses a line another generation
+        # wrote first; the page then rolls back whole.
+        written = conn.execute(
+            text(
+                f"""
                 insert into pre_invoice_lines (
                     subscription_id, period_start, period_end, sequence, invoice_id, quantity,
                     unit_price, amount
                 )
-                select p.subscription_id, p.month,
-                       (p.month + interval '1 month' - interval '1 day')::date, p.seq, i.id,
-                       p.quantity, p.unit_price, p.amount
-                from page_planned p join page_invoices i using (group_key)
-                -- In key order: the primary key's index is filled page by page, not at random.
-                order by p.subscription_id, p.month
-                -- The primary key (subscription, month, sequence) is the arbiter.
-                on conflict do nothing
-                returning 1
+                select l.subscription_id, l.month,
+                       (l.month + interval '1 month' - interval '1 day')::date, l.seq, i.id,
+                       l.quantity, l.unit_price, l.amount
+                from page_lines l join page_invoices i on {_same_pre_invoice("i", "l")}
+                -- In key order: the primary key's index is filled leaf by leaf, not at random.
+                order by l.subscription_id, l.month
+                """
             )
-            select count(*) from inserted
-            """
-        )
-    ).scalar_one()
-    if written != planned:
+        ).rowcount
+    except IntegrityError as error:
+        if not isinstance(error.orig, UniqueViolation):
+            raise
         raise DeltaWrittenMeanwhile(
-            f"{planned - written} of {planned} delta line(s) of {issuer_id!r} were written by "
-            "another generation meanwhile; the page is recomputed."
-        )
+            f"A delta line of {issuer_id!r} was written by another generation meanwhile "
+            f"({error.orig}); the page is recomputed."
+        ) from error
     conn.execute(
         text(
             "update invoice_number_sequences set last_number = last_number + :n "
@@ -362,21 +365,21 @@ def generate_page(
     return PageDone(_next(receivers, page_size), len(receivers), new_invoices, written)
 
 
-def _mark_billed(conn: Connection, as_of: date) -> None:
+def _mark_billed(conn: Connection, as_of: date, in_page: str, params: dict[str, object]) -> None:
     """Record the version each page subscription was billed at. The version read before the
     deltas: a change committed meanwhile leaves the subscription due for the next generation.
     A generation as of an earlier day bills fewer months and records nothing."""
     conn.execute(
         text(
-            """
+            f"""
             update subscriptions s
             set billed_version = p.financial_version, billed_as_of = cast(:as_of as date)
             from page_subscriptions p
-            where s.id = p.id
+            where s.id = p.id and s.issuer_id = :issuer and s.billed_by_delta and {in_page}
               and (s.billed_as_of is null or s.billed_as_of <= cast(:as_of as date))
             """
         ),
-        {"as_of": as_of},
+        {**params, "as_of": as_of},
     )
 
 

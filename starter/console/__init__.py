@@ -12,7 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from starter.console import billings, invoices, orders, runs, sign_in
+from starter.console import (
+    accounting_periods,
+    billings,
+    invoices,
+    orders,
+    pre_invoices,
+    runs,
+    sign_in,
+)
 from starter.console.session import AdminOnly, CsrfRejected, SignInRequired
 from starter.console.templating import HERE, render
 
@@ -53,6 +61,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(AdminOnly, _admin_only)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
-    for module in (sign_in, billings, invoices, orders, runs):
+    for module in (sign_in, billings, invoices, orders, runs, accounting_periods, pre_invoices):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

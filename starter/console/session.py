@@ -52,6 +52,8 @@ class Viewer:
     # How the partner in view reads dates and amounts.
     time_zone: str = "UTC"
     locale: str = DEFAULT_LOCALE
+    # Whether the partner in view bills by pre-invoice generation (its pages are shown then).
+    delta_invoicing: bool = False
 
     @property
     def scope(self) -> Principal:
@@ -124,6 +126,9 @@ async def viewer(request: Request, ctx: AppContext = Depends(get_context)) -> Vi
         csrf_token(request),
         time_zone=partner.time_zone if partner else "UTC",
         locale=partner.locale if partner else DEFAULT_LOCALE,
+        delta_invoicing=bool(
+            partner and partner.delta_invoicing and partner.delta_invoicing.enabled
+        ),
     )
 
 

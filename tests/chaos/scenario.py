@@ -261,6 +261,7 @@ class Chaos:
             "WEBHOOK_RETRY_INITIAL_INTERVAL": "PT0.5S",
             "WEBHOOK_RETRY_MAXIMUM_INTERVAL": "PT5S",
             "WEBHOOK_RELAY_INTERVAL": "0.3",
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
             "BILLING_KILL_POINTS": ",".join(f"{n}:{k}" for n, k in self.size.kill_points.items()),
             "BILLING_KILL_POINTS_DIR": str(self.kills_dir),
         }

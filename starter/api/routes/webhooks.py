@@ -13,6 +13,7 @@ from billing.contracts.webhooks import (
 )
 from billing.errors import InvalidRequest
 from billing.store import webhooks as store
+from billing.webhook_targets import literal_refusal
 from starter.api.auth import Principal, can_order, can_read
 from starter.api.context import AppContext, get_context
 
@@ -38,6 +39,10 @@ async def register_webhook_endpoint(
     if partner_id is None:
         raise InvalidRequest("Name the partner whose endpoint this is in `partner_id`.")
     principal.ensure_acts_for(partner_id)
+    if not ctx.settings.webhook_allow_private_targets and body.url.host:
+        refused = literal_refusal(body.url.host)
+        if refused:
+            raise InvalidRequest(refused)
     return await ctx.transaction(store.create_endpoint, partner_id, str(body.url), body.events)
 
 
