@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -174,6 +176,7 @@ async def separate_processes(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         ) as api:
             await until_healthy(api)
+            await until_polled(client, task_queue)
             yield (
                 api,
                 lambda: {
@@ -193,6 +196,18 @@ async def until_healthy(api: httpx.AsyncClient) -> None:
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError("the API process did not answer /healthz within a minute")
+
+
+async def until_polled(client: Client, task_queue: str) -> None:
+    """Wait for the worker process to poll, so its start-up is not counted in the first orders."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace, task_queue=TaskQueue(name=task_queue)
+    )
+    for _ in range(600):
+        if (await client.workflow_service.describe_task_queue(request)).pollers:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"no worker polled task queue {task_queue!r} within a minute")
 
 
 SHAPES = {"in-process": in_process, "processes": separate_processes}
