@@ -33,6 +33,7 @@ from billing.temporal.connect import connect_when_ready
 from billing.temporal.schedules import ensure_schedules
 from billing.temporal.search_attributes import register_search_attributes
 from billing.temporal.webhook_relay import WebhookRelay
+from billing.temporal.workflow_sandbox import workflow_runner
 from workflows.billing_runs import (
     BillingRunWorkflow,
     ConsolidationWorkflow,
@@ -67,6 +68,10 @@ def build_worker(
     *,
     task_queue: str,
     max_concurrent_activities: int = 16,
+    max_concurrent_local_activities: int = 16,
+    max_cached_workflows: int = 1000,
+    workflow_task_polls: int = 5,
+    activity_task_polls: int = 5,
     tax_provider: TaxProvider | None = None,
     order_stuck_after: timedelta = timedelta(hours=24),
     webhook_private_targets: bool = False,
@@ -84,6 +89,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
@@ -110,6 +116,10 @@ def build_worker(
         ],
         activity_executor=ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
+        max_concurrent_local_activities=max_concurrent_local_activities,
+        max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_task_polls=workflow_task_polls,
+        max_concurrent_activity_task_polls=activity_task_polls,
     )
 
 
@@ -119,6 +129,10 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         engine,
         task_queue=settings.task_queue,
         max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_local_activities=settings.max_concurrent_local_activities,
+        max_cached_workflows=settings.max_cached_workflows,
+        workflow_task_polls=settings.workflow_task_polls,
+        activity_task_polls=settings.activity_task_polls,
         tax_provider=configured_tax_provider(settings),
         order_stuck_after=settings.order_stuck_after,
         webhook_private_targets=settings.webhook_allow_private_targets,

@@ -1,13 +1,16 @@
 """Orders from last provisioning report to invoice, and orders per second, against bare Temporal.
 
     python3 dev.py bench order_latency [--orders 200] [--items 3] [--in-flight 1,10,50]
-                                       [--modes per-item,batched]
+                                       [--modes per-item,batched] [--shapes in-process,processes]
 
 Engine: each order (`--items` items) goes through the real API (in-process ASGI), the real
 worker and activities, a Temporal dev server and PostgreSQL. Mode `per-item` posts one
 provisioning report per item; mode `batched` posts all of an order's outcomes in one report
 (`POST /v1/orders/{n}/provisioning`). The clock runs from just before the last report is posted
 until the workflow has committed the invoice and completed.
+Shape `in-process` runs the API (ASGI, no sockets) and the worker in this benchmark's process;
+shape `processes` runs them as two OS processes of their own (uvicorn and `python -m worker`,
+as docker-compose does) and drives the API over real HTTP on 127.0.0.1.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
 clocked from the last signal to completion.
@@ -17,13 +20,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -32,7 +42,7 @@ from temporalio.worker import Worker
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from billing.database import make_engine
 from starter.binaries import temporal_cli
-from tests.conftest import api_client, make_settings
+from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.world import billed, build_world, report, submit
 from worker import build_worker
@@ -88,16 +98,126 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
         return await in_flight(total, limit, one)
 
 
-async def engine_orders(
-    client: Client, url: str, total: int, limit: int, items: int, mode: str
-) -> tuple[list[float], float]:
-    settings = make_settings(url, f"bench-orders-{uuid.uuid4().hex[:6]}")
+CpuProbe = Callable[[], dict[str, float]]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@asynccontextmanager
+async def in_process(
+    client: Client, url: str, task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
+    settings = make_settings(url, task_queue)
     engine = make_engine(url, pool_size=16)
+    try:
+        async with (
+            build_worker(client, engine, task_queue=settings.task_queue),
+            api_client(settings, engine, client) as api,
+        ):
+            yield api, lambda: {"api+worker+client": time.process_time()}
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def engine_processes(env: dict[str, str], api_port: int) -> Iterator[list[subprocess.Popen]]:
+    """The API (uvicorn) and the worker as two processes, configured from the environment
+    only, as the containers are."""
+    api = [sys.executable, "-m", "uvicorn", "--factory", "starter.api.app:app"]
+    commands = [
+        [*api, "--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+        [sys.executable, "-m", "worker"],
+    ]
+    children = [subprocess.Popen(command, env=env) for command in commands]
+    try:
+        yield children
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@asynccontextmanager
+async def separate_processes(
+    client: Client, url: str, task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": client.namespace,
+        "BILLING_TASK_QUEUE": task_queue,
+        "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WORKER_SDK_METRICS_PORT": "0",
+        "WORKER_METRICS_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    with engine_processes(env, port) as (api_process, worker_process):
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+        ) as api:
+            await until_healthy(api)
+            await until_polled(client, task_queue)
+            yield (
+                api,
+                lambda: {
+                    "api": cpu_seconds(api_process.pid),
+                    "worker": cpu_seconds(worker_process.pid),
+                    "client": time.process_time(),
+                },
+            )
+
+
+async def until_healthy(api: httpx.AsyncClient) -> None:
+    for _ in range(600):
+        try:
+            if (await api.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the API process did not answer /healthz within a minute")
+
+
+async def until_polled(client: Client, task_queue: str) -> None:
+    """Wait for the worker process to poll, so its start-up is not counted in the first orders."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace, task_queue=TaskQueue(name=task_queue)
+    )
+    for _ in range(600):
+        if (await client.workflow_service.describe_task_queue(request)).pollers:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"no worker polled task queue {task_queue!r} within a minute")
+
+
+SHAPES = {"in-process": in_process, "processes": separate_processes}
+
+
+async def engine_orders(
+    client: Client, url: str, total: int, limit: int, items: int, mode: str, shape: str
+) -> tuple[list[float], float]:
     run = uuid.uuid4().hex[:6]
-    async with (
-        build_worker(client, engine, task_queue=settings.task_queue),
-        api_client(settings, engine, client) as api,
-    ):
+    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, cpu):
         world = await build_world(api, run)
         offers = [world.security, world.data]
         item_ids = [str(n) for n in range(1, items + 1)]
@@ -124,9 +244,14 @@ async def engine_orders(
             assert result.invoice_id is not None
             return time.perf_counter() - t0
 
+        before = cpu()
         outcome = await in_flight(total, limit, one)
-    engine.dispose()
-    return outcome
+        after = cpu()
+        print(
+            f"{mode if shape == 'in-process' else f'{mode}/{shape}'} CPU per order: "
+            + ", ".join(f"{k} {(after[k] - before[k]) / total * 1000:.1f} ms" for k in after)
+        )
+        return outcome
 
 
 async def report_all(api: httpx.AsyncClient, number: str, item_ids: list[str]) -> httpx.Response:
@@ -144,9 +269,18 @@ async def main() -> None:
     parser.add_argument("--items", type=int, default=3, help="items per order")
     parser.add_argument("--in-flight", default="1,10,50", help="comma-separated levels")
     parser.add_argument("--modes", default="per-item,batched", help="per-item, batched or both")
+    parser.add_argument(
+        "--shapes",
+        default="in-process",
+        help="in-process (API and worker in this process), processes (each its own), or both",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.in_flight.split(",")]
     modes = args.modes.split(",")
+    shapes = args.shapes.split(",")
+    unknown = set(shapes) - set(SHAPES)
+    if unknown:
+        parser.error(f"unknown shape {', '.join(sorted(unknown))}; choose from {', '.join(SHAPES)}")
     with fresh_database("billing_bench") as url:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
@@ -156,21 +290,25 @@ async def main() -> None:
         async with env:
             print(
                 f"{args.orders} orders of {args.items} items per level, dev server + PostgreSQL "
-                "on this machine, API and worker in this one process"
+                f"on this machine, shapes: {', '.join(shapes)}"
             )
             for level in levels:
                 print(f"-- {level} in flight")
                 base = summarise("bare", *await bare(env.client, args.orders, level, args.items))
-                for mode in modes:
-                    ours = summarise(
-                        mode,
-                        *await engine_orders(env.client, url, args.orders, level, args.items, mode),
-                    )
-                    print(
-                        f"ratio {mode}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
-                        f"  p99 {ours['p99'] / base['p99']:.2f}x"
-                        f"  throughput {ours['rate'] / base['rate']:.2f}x"
-                    )
+                for shape in shapes:
+                    for mode in modes:
+                        name = mode if shape == "in-process" else f"{mode}/{shape}"
+                        ours = summarise(
+                            name,
+                            *await engine_orders(
+                                env.client, url, args.orders, level, args.items, mode, shape
+                            ),
+                        )
+                        print(
+                            f"ratio {name}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
+                            f"  p99 {ours['p99'] / base['p99']:.2f}x"
+                            f"  throughput {ours['rate'] / base['rate']:.2f}x"
+                        )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,19 @@ class Settings(BaseSettings):
     # How long an order may wait for provisioning outcomes before it is marked stuck.
     order_stuck_after: timedelta = Field(default=timedelta(hours=24), alias="ORDER_STUCK_AFTER")
     # Threads (and pooled database connections) for activities on one worker.
-    max_concurrent_activities: int = Field(default=16, alias="BILLING_MAX_CONCURRENT_ACTIVITIES")
+    max_concurrent_activities: int = Field(
+        default=16, ge=1, alias="BILLING_MAX_CONCURRENT_ACTIVITIES"
+    )
+    # Slots for local activities (billing an order), run on the same threads as activities.
+    max_concurrent_local_activities: int = Field(
+        default=16, ge=1, alias="BILLING_MAX_CONCURRENT_LOCAL_ACTIVITIES"
+    )
+    # Workflows a worker keeps in memory between their tasks; one evicted is replayed from its
+    # history on its next task. Bounds the worker's memory when many orders are waiting.
+    max_cached_workflows: int = Field(default=1000, ge=0, alias="BILLING_MAX_CACHED_WORKFLOWS")
+    # Concurrent long polls for workflow and activity tasks on one worker.
+    workflow_task_polls: int = Field(default=5, ge=2, alias="BILLING_WORKFLOW_TASK_POLLS")
+    activity_task_polls: int = Field(default=5, ge=1, alias="BILLING_ACTIVITY_TASK_POLLS")
     # Summary invoices' tax integration: `builtin` (rate table) or `avatax` (AVATAX_* below).
     tax_provider: str = Field(default="builtin", alias="TAX_PROVIDER")
     avatax_url: str = Field(default="", alias="AVATAX_URL")

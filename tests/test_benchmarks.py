@@ -22,8 +22,12 @@ TINY = {
         ["ratio run / floor", "growth 2x/1x"],
     ),
     "order_latency": (
-        ["--orders", "3", "--in-flight", "1,2"],
-        ["ratio per-item/bare at 2 in flight", "ratio batched/bare at 2 in flight"],
+        ["--orders", "3", "--in-flight", "1,2", "--shapes", "in-process,processes"],
+        [
+            "ratio per-item/bare at 2 in flight",
+            "ratio batched/bare at 2 in flight",
+            "ratio batched/processes/bare at 2 in flight",
+        ],
     ),
     "summary_invoices": (
         ["--invoices", "20", "--customers", "4"],

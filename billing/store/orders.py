@@ -47,26 +47,32 @@ def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
     if existing is not None:
         return existing, False
     _validate_new_order(conn, body)
-    inserted = conn.execute(
-        insert(orders)
-        .values(
-            order_number=body.order_number,
-            issuer_id=body.issuer_id,
-            customer_id=body.customer_id,
-            request_digest=digest,
-            type=body.type.value,
-            resold=body.resold,
-            aligns_end_date=body.aligns_end_date,
+    inserted = (
+        conn.execute(
+            insert(orders)
+            .values(
+                order_number=body.order_number,
+                issuer_id=body.issuer_id,
+                customer_id=body.customer_id,
+                request_digest=digest,
+                type=body.type.value,
+                resold=body.resold,
+                aligns_end_date=body.aligns_end_date,
+            )
+            .on_conflict_do_nothing(index_elements=[orders.c.order_number])
+            .returning(*orders.c)
         )
-        .on_conflict_do_nothing(index_elements=[orders.c.order_number])
-        .returning(orders.c.order_number)
-    ).first()
+        .mappings()
+        .first()
+    )
     if inserted is None:  # a concurrent submission of the same number won the race
         existing = _existing_order(conn, body.order_number, digest)
         assert existing is not None
         return existing, False
-    conn.execute(
-        insert(order_items),
+    # The inserts return the rows as stored (defaults included), so the response needs no
+    # read-back of the new order.
+    items = conn.execute(
+        insert(order_items).returning(*order_items.c, sort_by_parameter_order=True),
         [
             {
                 "order_number": body.order_number,
@@ -80,8 +86,8 @@ def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
             }
             for position, item in enumerate(body.items)
         ],
-    )
-    return get_order(conn, body.order_number), True
+    ).mappings()
+    return _assemble([inserted], {body.order_number: [_item(row) for row in items]}, {})[0], True
 
 
 def _existing_order(conn: Connection, order_number: str, digest: str) -> Order | None:
@@ -143,21 +149,7 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
         .where(order_items.c.order_number.in_(numbers))
         .order_by(order_items.c.order_number, order_items.c.position)
     ).mappings():
-        items[item["order_number"]].append(
-            OrderItem(
-                item_id=item["item_id"],
-                offer_id=item["offer_id"],
-                quantity=item["quantity"],
-                provisioning=item["provisioning"],
-                reason=item["provisioning_reason"],
-                reported_at=item["reported_at"],
-                reported_by=item["reported_by"],
-                invoice_frequency=item["invoice_frequency"],
-                invoice_group_number=item["invoice_group_number"],
-                bill_to_contact=item["bill_to_contact"],
-                payment_term=item["payment_term"],
-            )
-        )
+        items[item["order_number"]].append(_item(item))
     # A per-order invoice is written in the transaction that completes its order, so orders
     # still waiting (every report's answer) need no look-up.
     completed = [row["order_number"] for row in rows if row["status"] == OrderStatus.completed]
@@ -173,6 +165,28 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
         if completed
         else {}
     )
+    return _assemble(rows, items, invoice_ids)
+
+
+def _item(row: Any) -> OrderItem:
+    return OrderItem(
+        item_id=row["item_id"],
+        offer_id=row["offer_id"],
+        quantity=row["quantity"],
+        provisioning=row["provisioning"],
+        reason=row["provisioning_reason"],
+        reported_at=row["reported_at"],
+        reported_by=row["reported_by"],
+        invoice_frequency=row["invoice_frequency"],
+        invoice_group_number=row["invoice_group_number"],
+        bill_to_contact=row["bill_to_contact"],
+        payment_term=row["payment_term"],
+    )
+
+
+def _assemble(
+    rows: list[Any], items: dict[str, list[OrderItem]], invoice_ids: Mapping[str, Any]
+) -> list[Order]:
     return [
         Order(
             order_number=row["order_number"],
