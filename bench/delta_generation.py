@@ -32,16 +32,14 @@ import time
 from datetime import date
 
 from sqlalchemy import Engine, create_engine, text
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.contracts.pre_invoices import PreInvoiceRunInput, PreInvoiceRunResult
 from billing.database import make_engine
 from billing.store.pre_invoice_runs import reserve_run
-from starter.binaries import temporal_cli
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from worker import build_worker
-from workflows import search_attributes
 from workflows.pre_invoices import PreInvoiceRunWorkflow
 
 ISSUER = "bench-delta-seller"
@@ -225,11 +223,7 @@ async def generation(
 
 async def measure(url: str, raw: Engine, page_size: int) -> None:
     engine = make_engine(url, pool_size=8)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
-    )
+    env = await engine_dev_server()
     figures: dict[str, float] = {}
     async with env:
         queue = "bench-delta"

@@ -28,8 +28,6 @@ import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, create_engine, text
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from billing.contracts.billing_runs import BillingRunInput, RunResult
 from billing.database import make_engine
@@ -37,10 +35,9 @@ from billing.periods import Period
 from billing.store.month_end import run_key_sql
 from billing.store.run_invoicing import number_sql, payment_term_days_sql
 from billing.vocabulary import InvoiceGrouping
-from starter.binaries import temporal_cli
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from worker import build_worker
-from workflows import search_attributes
 from workflows.billing_runs import BillingRunWorkflow, billing_run_id
 
 ISSUER = "bench-seller"
@@ -184,11 +181,7 @@ def baseline(engine: Engine, period: Period, *, schema: str = "public") -> tuple
 async def run_month_end(url: str, period: Period, page_size: int) -> tuple[RunResult, float]:
     """Start the servers, then time the run alone: from start to result."""
     engine = make_engine(url, pool_size=8)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
-    )
+    env = await engine_dev_server()
     async with env:
         queue = "bench"
         async with build_worker(env.client, engine, task_queue=queue, max_concurrent_activities=8):

@@ -35,18 +35,15 @@ import httpx
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from billing.database import make_engine
-from starter.binaries import temporal_cli
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from tests.world import billed, build_world, report, submit
 from worker import build_worker
-from workflows import search_attributes
 
 
 def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float]:
@@ -282,11 +279,7 @@ async def main() -> None:
     if unknown:
         parser.error(f"unknown shape {', '.join(sorted(unknown))}; choose from {', '.join(SHAPES)}")
     with fresh_database("billing_bench") as url:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=search_attributes.ALL,
-            data_converter=pydantic_data_converter,
-        )
+        env = await engine_dev_server()
         async with env:
             print(
                 f"{args.orders} orders of {args.items} items per level, dev server + PostgreSQL "

@@ -28,8 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import Engine, text
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare_tax_sync_workflow import BareTaxSyncWorkflow, bare_tax_step
@@ -40,10 +38,9 @@ from billing.store.reference_data import put_offer, put_partner, put_vendor
 from billing.vocabulary import BillingType, PartnerLevel
 from starter.api.app import create_app
 from starter.api.context import AppContext
-from starter.binaries import temporal_cli
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from worker import build_worker
-from workflows import search_attributes
 
 TOKEN = "bench-admin-token"
 
@@ -205,11 +202,7 @@ async def bare_tax_syncs(client: Client, n: int) -> float:
 async def main(n: int, customers: int) -> None:
     with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=search_attributes.ALL,
-            data_converter=pydantic_data_converter,
-        )
+        env = await engine_dev_server()
         async with env:
             settings = Settings.model_validate(
                 {"DATABASE_URL": url, "BILLING_TASK_QUEUE": "bench", "BILLING_ADMIN_TOKEN": TOKEN}

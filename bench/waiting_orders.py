@@ -23,18 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from billing.database import make_engine
-from starter.binaries import temporal_cli
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from tests.world import build_world, report, submit
 from worker import build_worker
-from workflows import search_attributes
 
 
 def resident_mb(pid: int) -> float:
@@ -153,11 +150,7 @@ async def main() -> None:
     parser.add_argument("--in-flight", type=int, default=20)
     args = parser.parse_args()
     with fresh_database("billing_bench") as url:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=search_attributes.ALL,
-            data_converter=pydantic_data_converter,
-        )
+        env = await engine_dev_server()
         async with env:
             await run(
                 env.client,

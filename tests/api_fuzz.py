@@ -17,18 +17,15 @@ from typing import Any
 
 import httpx
 import uvicorn
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from billing.database import make_engine
 from billing.settings import Settings
 from starter.api.app import create_app
 from starter.api.context import AppContext
-from starter.binaries import temporal_cli
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from tests.world import build_world
 from worker import build_worker
-from workflows import search_attributes
 
 ADMIN_TOKEN = "fuzz-admin-token"
 PROBLEM_JSON = "application/problem+json"
@@ -96,11 +93,7 @@ async def fuzz_stack() -> AsyncIterator[FuzzStack]:
                 "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
             }
         )
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=search_attributes.ALL,
-            data_converter=pydantic_data_converter,
-        )
+        env = await engine_dev_server()
         try:
             async with env, build_worker(env.client, engine, task_queue=task_queue):
                 counter = ResponseCounter(create_app(AppContext(settings, engine, env.client)))

