@@ -75,6 +75,7 @@ def build_worker(
     tax_provider: TaxProvider | None = None,
     order_stuck_after: timedelta = timedelta(hours=24),
     webhook_private_targets: bool = False,
+    pre_invoice_parallel_pages: int = 2,
 ) -> Worker:
     orders = OrderActivities(engine)
     recovery = OrderRecoveryActivities(
@@ -83,7 +84,7 @@ def build_worker(
     runs = BillingRunActivities(engine)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
-    pre_invoices = PreInvoiceActivities(engine)
+    pre_invoices = PreInvoiceActivities(engine, parallel_pages=pre_invoice_parallel_pages)
     webhooks = WebhookActivities(engine, allow_private_targets=webhook_private_targets)
     return Worker(
         client,
@@ -136,6 +137,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         tax_provider=configured_tax_provider(settings),
         order_stuck_after=settings.order_stuck_after,
         webhook_private_targets=settings.webhook_allow_private_targets,
+        pre_invoice_parallel_pages=settings.pre_invoice_parallel_pages,
     )
 
 

@@ -1,10 +1,14 @@
 """Activities of pre-invoice generation. Each page of receivers is one database transaction; an
-activity works through several pages, heartbeating the cursor after each, so a retried activity
-resumes after the last committed page. A page redone anyway writes nothing twice: a delta
+activity works through several pages, `parallel_pages` of them at a time on their own
+connections (pages of disjoint receivers only wait for each other to number their new
+pre-invoices), heartbeating the cursor after each such round, so a retried activity resumes
+after the last round that committed whole. A page redone anyway writes nothing twice: a delta
 already written makes the month's difference zero, and the schema's unique (subscription,
 month, sequence) refuses a line another generation wrote first."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 from temporalio import activity
@@ -19,11 +23,14 @@ from billing.contracts.pre_invoices import (
     StartPreInvoiceRunInput,
 )
 from billing.store import pre_invoice_runs, pre_invoices
+from billing.store.pre_invoices import PageDone
 
 
 class PreInvoiceActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, parallel_pages: int = 1) -> None:
         self._engine = engine
+        self._parallel = max(1, parallel_pages)
+        self._pages = ThreadPoolExecutor(self._parallel, thread_name_prefix="pre-invoice-page")
 
     @activity.defn
     def start_pre_invoice_run(self, run: StartPreInvoiceRunInput) -> int:
@@ -41,27 +48,43 @@ class PreInvoiceActivities:
         details = activity.info().heartbeat_details
         cursor: str | None = str(details[0]) if details else pages.cursor
         result = GeneratePagesResult(cursor=cursor)
-        for _ in range(pages.max_pages):
+        done_pages = 0
+        while done_pages < pages.max_pages:
             with self._engine.begin() as conn:
-                done = pre_invoices.generate_page(
-                    conn,
-                    run_id=pages.run_id,
-                    issuer_id=pages.issuer_id,
-                    as_of=pages.as_of,
-                    cursor=cursor,
-                    page_size=pages.page_size,
+                bounds, more = pre_invoices.page_bounds(
+                    conn, pages.issuer_id, cursor, pages.page_size, self._parallel
                 )
-            cursor = done.next_cursor
-            result = GeneratePagesResult(
-                cursor=cursor,
-                receivers_done=result.receivers_done + done.receivers,
-                pre_invoices_created=result.pre_invoices_created + done.pre_invoices_created,
-                lines_written=result.lines_written + done.lines_written,
-            )
+            if not bounds:
+                return result.model_copy(update={"cursor": None})
+            ranges = list(zip([cursor, *bounds[:-1]], bounds, strict=True))
+            # Every page of the round commits or the round fails: the next round, or a retry
+            # from the heartbeat, starts after the last bound only once all of them are in.
+            for done in self._pages.map(lambda r: self._page(pages, *r), ranges):
+                result = GeneratePagesResult(
+                    cursor=result.cursor,
+                    receivers_done=result.receivers_done + done.receivers,
+                    pre_invoices_created=result.pre_invoices_created + done.pre_invoices_created,
+                    lines_written=result.lines_written + done.lines_written,
+                )
+            done_pages += len(ranges)
+            cursor = bounds[-1] if more else None
+            result = result.model_copy(update={"cursor": cursor})
             if cursor is None:
                 return result
             activity.heartbeat(cursor)
         return result
+
+    def _page(self, pages: GeneratePagesInput, after: str | None, last: str) -> PageDone:
+        with self._engine.begin() as conn:
+            return pre_invoices.generate_page(
+                conn,
+                run_id=pages.run_id,
+                issuer_id=pages.issuer_id,
+                as_of=pages.as_of,
+                cursor=after,
+                page_size=pages.page_size,
+                last=last,
+            )
 
     @activity.defn
     def finish_pre_invoice_run(self, run: FinishPreInvoiceRunInput) -> PreInvoiceRunResult:

@@ -1,6 +1,7 @@
 """Benchmark: pre-invoice generation against one raw set-based SQL statement.
 
     python3 dev.py bench delta_generation [--subscriptions 100000] [--page-size 500]
+                                          [--parallel-pages 2]
 
 Makes a fresh database (DATABASE_URL's server, else an embedded one) with an issuer on delta
 invoicing, its legal entity and twelve monthly accounting periods, and `--subscriptions`
@@ -9,7 +10,8 @@ same run:
 
 1. the first generation as of the last day of the year (every month billed in full): the
    PreInvoiceRun workflow on a Temporal dev server, its activities on a worker, one
-   transaction per page of receivers, writing delta lines and pre-invoices;
+   transaction per page of receivers, `--parallel-pages` pages side by side (the worker's
+   BILLING_PRE_INVOICE_PARALLEL_PAGES), writing delta lines and pre-invoices;
 2. 1% of the subscriptions change quantity;
 3. the second generation (only the differences);
 
@@ -221,13 +223,19 @@ async def generation(
     return run_id, result, time.perf_counter() - started
 
 
-async def measure(url: str, raw: Engine, page_size: int) -> None:
+async def measure(url: str, raw: Engine, page_size: int, parallel_pages: int) -> None:
     engine = make_engine(url, pool_size=8)
     env = await engine_dev_server()
     figures: dict[str, float] = {}
     async with env:
         queue = "bench-delta"
-        async with build_worker(env.client, engine, task_queue=queue, max_concurrent_activities=8):
+        async with build_worker(
+            env.client,
+            engine,
+            task_queue=queue,
+            max_concurrent_activities=8,
+            pre_invoice_parallel_pages=parallel_pages,
+        ):
             for label, prepare in (("first", None), ("second", change_one_percent)):
                 if prepare is not None:
                     print(f"changed the quantity of {prepare(raw):,} subscriptions")
@@ -246,7 +254,8 @@ async def measure(url: str, raw: Engine, page_size: int) -> None:
                 run_id, result, run_s = await generation(env, engine, queue, page_size)
                 lines, total = written_since(raw, run_id)
                 print(
-                    f"{label} generation (workflow + activities, {page_size} receivers/page): "
+                    f"{label} generation (workflow + activities, {page_size} receivers/page, "
+                    f"{parallel_pages} side by side): "
                     f"{run_s:.2f} s  -> {result.lines_written:,} lines in "
                     f"{result.pre_invoices_created:,} pre-invoices, {total}"
                 )
@@ -267,6 +276,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=500, help="receivers per transaction")
+    parser.add_argument(
+        "--parallel-pages", type=int, default=2, help="pages a worker writes side by side"
+    )
     args = parser.parse_args()
     with fresh_database("billing_bench") as url:
         raw = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -277,7 +289,7 @@ def main() -> None:
             f"({max(1, args.subscriptions // PER_RECEIVER):,} receivers) in "
             f"{time.perf_counter() - t:.1f} s"
         )
-        asyncio.run(measure(url, raw, args.page_size))
+        asyncio.run(measure(url, raw, args.page_size, args.parallel_pages))
         raw.dispose()
 
 

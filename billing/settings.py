@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory between their tasks; one evicted is replayed from its
     # history on its next task. Bounds the worker's memory when many orders are waiting.
     max_cached_workflows: int = Field(default=1000, ge=0, alias="BILLING_MAX_CACHED_WORKFLOWS")
+    # Pages of one pre-invoice generation a worker writes side by side, each on its own
+    # database connection; the database's cores are the useful limit.
+    pre_invoice_parallel_pages: int = Field(
+        default=2, ge=1, alias="BILLING_PRE_INVOICE_PARALLEL_PAGES"
+    )
     # Concurrent long polls for workflow and activity tasks on one worker.
     workflow_task_polls: int = Field(default=5, ge=2, alias="BILLING_WORKFLOW_TASK_POLLS")
     activity_task_polls: int = Field(default=5, ge=1, alias="BILLING_ACTIVITY_TASK_POLLS")

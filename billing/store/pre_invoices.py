@@ -9,8 +9,8 @@ Never a delta twice: each line carries its sequence within its subscription's mo
 (subscription, month, sequence) is the primary key. Two writers that computed the same next
 line cannot both insert it; a page that finds one of its lines taken rolls back whole and its
 activity's retry recomputes it from what is billed then. The issuer's PRE number sequence is
-locked first as well, which serialises generations of one issuer and keeps pre-invoice numbers
-gapless.
+locked last, only to number the page's new pre-invoices, which keeps their numbers gapless while
+pages of disjoint receivers compute and write their lines side by side.
 
 Lines go into open pre-invoices only, never into one finalized meanwhile (see generate_page);
 triggers of the schema refuse anything else.
@@ -137,6 +137,29 @@ def receivers_total(conn: Connection, issuer_id: str) -> int:
     )
 
 
+def page_bounds(
+    conn: Connection, issuer_id: str, cursor: str | None, page_size: int, pages: int
+) -> tuple[list[str], bool]:
+    """The last receiver of each of the next `pages` pages of `page_size` receivers after
+    `cursor`, and whether receivers may follow the last one. Pages with explicit bounds can run
+    side by side without one of them missing a receiver made meanwhile: a new receiver falls
+    inside a page's bounds, or after the last."""
+    receivers = list(
+        conn.execute(
+            text(
+                "select distinct customer_id from subscriptions "
+                "where issuer_id = :issuer and billed_by_delta and customer_id > :cursor "
+                "order by customer_id limit :limit"
+            ),
+            {"issuer": issuer_id, "cursor": cursor or "", "limit": page_size * pages},
+        ).scalars()
+    )
+    bounds = receivers[page_size - 1 :: page_size]
+    if receivers and (not bounds or bounds[-1] != receivers[-1]):
+        bounds.append(receivers[-1])
+    return bounds, len(receivers) == page_size * pages
+
+
 def assign_missing_periods(conn: Connection, issuer_id: str) -> int:
     """Pre-invoices made while their month had no accounting period get the one that exists
     now (billing.delta_invoicing.period_for)."""
@@ -188,23 +211,30 @@ def generate_page(
     as_of: date,
     cursor: str | None,
     page_size: int,
+    last: str | None = None,
 ) -> PageDone:
     """Write the delta lines and pre-invoices of the next `page_size` receivers after
-    `cursor`, in this transaction."""
+    `cursor` (or, given `last`, of every receiver after `cursor` up to and including `last`),
+    in this transaction."""
     # The planner takes each subscription's months for a thousand rows and would JIT-compile
     # every statement of the page, which costs more than the statement; the page's sorts fit in
     # memory when given some.
     conn.execute(text("set local jit = off"))
     conn.execute(text("set local work_mem = '64MB'"))
-    last_number = lock_sequences(conn, [issuer_id], series=SERIES)[issuer_id]
     receivers = list(
         conn.execute(
             text(
                 "select distinct customer_id from subscriptions "
                 "where issuer_id = :issuer and billed_by_delta "
-                "and customer_id > :cursor order by customer_id limit :limit"
+                "and customer_id > :cursor and (cast(:last as text) is null or customer_id <= :last)"
+                " order by customer_id limit :limit"
             ),
-            {"issuer": issuer_id, "cursor": cursor or "", "limit": page_size},
+            {
+                "issuer": issuer_id,
+                "cursor": cursor or "",
+                "last": last,
+                "limit": None if last is not None else page_size,
+            },
         ).scalars()
     )
     if not receivers:
@@ -219,7 +249,6 @@ def generate_page(
         "last": receivers[-1],
         "entity": entity,
         "run_id": run_id,
-        "last_number": last_number,
     }
     in_page = "s.customer_id > :first and s.customer_id <= :last"
     # Only subscriptions that can have a delta: changed since they were last billed, or with
@@ -265,7 +294,7 @@ def generate_page(
     _mark_billed(conn, as_of)
     if not planned:
         _count(conn, run_id, len(receivers), 0, 0)
-        return PageDone(_next(receivers, page_size), len(receivers), 0, 0)
+        return PageDone(_after(receivers, page_size, last), len(receivers), 0, 0)
     # Lines go into open pre-invoices only. The open ones a retried page of this generation
     # made already are locked first: a finalize of one waits for this page's commit, and one
     # being finalized meanwhile is seen final once that commits and gets a new open one
@@ -281,10 +310,10 @@ def generate_page(
         ),
         params,
     )
-    # The page's pre-invoices: the open ones a retried page of this generation made already,
-    # and new ones numbered gaplessly after the issuer's last PRE number, by receiver and
-    # period. New ids ascend, so the indexes on invoice ids (the pre-invoice's own, its lines')
-    # grow at their right edge instead of at a random leaf per line.
+    # The page's pre-invoices, by receiver and period: the open ones a retried page of this
+    # generation made already, and new ones, whose ids are chosen here and which are inserted
+    # once their lines are in. New ids ascend, so the indexes on invoice ids (the
+    # pre-invoice's own, its lines') grow at their right edge instead of at a random leaf.
     conn.execute(
         text(
             f"""
@@ -314,36 +343,17 @@ def generate_page(
                         select 1 from existing e where {_same_pre_invoice("e", "g")}
                     )
                 ) g
-            ),
-            inserted as (
-                insert into invoices (
-                    id, number, type, status, issuer_id, receiver_id, currency, subtotal, total,
-                    accounting_period_id, service_month, pre_invoice_run_id
-                )
-                select id, {number_sql(":last_number + n", SERIES)}, 'pre_invoice', 'open',
-                       :issuer, receiver_id, currency, subtotal, subtotal, accounting_period_id,
-                       service_month, :run_id
-                from fresh
-                order by n
-            ),
-            updated as (
-                update invoices i set subtotal = i.subtotal + e.subtotal,
-                                      total = i.total + e.subtotal
-                from existing e where i.id = e.id
             )
-            select receiver_id, currency, accounting_period_id, service_month, id,
-                   true as created
+            select receiver_id, currency, accounting_period_id, service_month, subtotal, id, n
             from fresh
             union all
-            select receiver_id, currency, accounting_period_id, service_month, id, false
+            select receiver_id, currency, accounting_period_id, service_month, subtotal, id,
+                   null
             from existing
             """
         ),
         params,
     )
-    new_invoices = conn.execute(
-        text("select count(*) from page_invoices where created")
-    ).scalar_one()
     # Each line finds its pre-invoice in a hash of the page's few thousand: the planner,
     # blind to how few lines share a key, would sort all of them on it to merge instead.
     conn.execute(text("set local enable_mergejoin = off"))
@@ -373,15 +383,41 @@ def generate_page(
             f"A delta line of {issuer_id!r} was written by another generation meanwhile "
             f"({error.orig}); the page is recomputed."
         ) from error
-    conn.execute(
+    # Only now the issuer's number sequence: pages of other receivers wait for it just while
+    # this one numbers and inserts its new pre-invoices, not while it computes its lines.
+    last_number = lock_sequences(conn, [issuer_id], series=SERIES)[issuer_id]
+    new_invoices = conn.execute(
         text(
-            "update invoice_number_sequences set last_number = last_number + :n "
-            "where issuer_id = :issuer and series = :series"
+            f"""
+            with inserted as (
+                insert into invoices (
+                    id, number, type, status, issuer_id, receiver_id, currency, subtotal, total,
+                    accounting_period_id, service_month, pre_invoice_run_id
+                )
+                select id, {number_sql(":last_number + n", SERIES)}, 'pre_invoice', 'open',
+                       :issuer, receiver_id, currency, subtotal, subtotal, accounting_period_id,
+                       service_month, :run_id
+                from page_invoices where n is not null
+                order by n
+                returning 1
+            ),
+            updated as (
+                update invoices i set subtotal = i.subtotal + e.subtotal,
+                                      total = i.total + e.subtotal
+                from page_invoices e where i.id = e.id and e.n is null
+            ),
+            numbered as (
+                update invoice_number_sequences
+                set last_number = last_number + (select count(*) from inserted)
+                where issuer_id = :issuer and series = :series
+            )
+            select count(*) from inserted
+            """
         ),
-        {"n": new_invoices, "issuer": issuer_id, "series": SERIES},
-    )
+        {**params, "last_number": last_number, "series": SERIES},
+    ).scalar_one()
     _count(conn, run_id, len(receivers), new_invoices, written)
-    return PageDone(_next(receivers, page_size), len(receivers), new_invoices, written)
+    return PageDone(_after(receivers, page_size, last), len(receivers), new_invoices, written)
 
 
 def _mark_billed(conn: Connection, as_of: date) -> None:
@@ -404,7 +440,9 @@ def _mark_billed(conn: Connection, as_of: date) -> None:
     )
 
 
-def _next(receivers: list[str], page_size: int) -> str | None:
+def _after(receivers: list[str], page_size: int, last: str | None) -> str | None:
+    if last is not None:
+        return last
     return receivers[-1] if len(receivers) == page_size else None
 
 
