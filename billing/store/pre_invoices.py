@@ -61,19 +61,28 @@ PERIOD_FOR_SQL = """
 """
 
 
-def deltas_sql(subscriptions_where: str) -> str:
-    """SELECT of (subscription_id, month, amount, seq): the delta lines to write for the
-    subscriptions of `:issuer` billed by delta invoicing that match `subscriptions_where` (over
-    `s`), as of `:as_of`. The one SQL form of billing.delta_invoicing.deltas."""
+def subscription_terms_sql(subscriptions_where: str) -> str:
+    """SELECT of what the delta rule reads of each subscription of `:issuer` billed by delta
+    invoicing that matches `subscriptions_where` (over `s`): its runtime in UTC days, quantity,
+    unit price and the currency's minor units, with the receiver and the financial version."""
+    return f"""
+        select s.id, s.financial_version, s.customer_id as receiver_id, s.quantity,
+               coalesce(s.unit_price, o.unit_price) as unit_price, o.currency,
+               {minor_units_sql("o.currency")} as minor_units,
+               (s.starts_at at time zone 'UTC')::date as starts_on,
+               (s.expires_at at time zone 'UTC')::date as ends_on
+        from subscriptions s join offers o on o.id = s.offer_id
+        where s.issuer_id = :issuer and s.billed_by_delta and ({subscriptions_where})
+    """
+
+
+def deltas_sql(terms: str) -> str:
+    """SELECT of (subscription_id, month, amount, seq): the delta lines to write, as of
+    `:as_of`, for the subscriptions in `terms`, a relation with the columns of
+    subscription_terms_sql. The one SQL form of billing.delta_invoicing.deltas."""
     return f"""
         with subs as (
-            select s.id, s.quantity, coalesce(s.unit_price, o.unit_price) as unit_price,
-                   {minor_units_sql("o.currency")} as minor_units,
-                   (s.starts_at at time zone 'UTC')::date as starts_on,
-                   (s.expires_at at time zone 'UTC')::date as ends_on
-            from subscriptions s join offers o on o.id = s.offer_id
-            where s.issuer_id = :issuer and s.billed_by_delta
-              and ({subscriptions_where})
+            select id, quantity, unit_price, minor_units, starts_on, ends_on from {terms}
         ),
         months as (
             select s.*, m.month::date as month,
@@ -246,26 +255,25 @@ def generate_page(
         "issuer": issuer_id,
         "as_of": as_of,
         "first": cursor or "",
-        "last": receivers[-1],
+        "last": last if last is not None else receivers[-1],
         "entity": entity,
         "run_id": run_id,
     }
     in_page = "s.customer_id > :first and s.customer_id <= :last"
     # Only subscriptions that can have a delta: changed since they were last billed, or with
-    # a month due that no generation has seen. For the rest the rule writes nothing. What a
-    # line repeats of its subscription is read here once, with the version the deltas see.
+    # a month due that no generation has seen. For the rest the rule writes nothing. All the
+    # page reads of a subscription is read here once, on one snapshot: what its deltas are
+    # computed from, the quantity and price its lines show, the version recorded as billed.
     conn.execute(
         text(
             f"""
             create temp table page_subscriptions on commit drop as
-            select s.id, s.financial_version, s.customer_id as receiver_id, s.quantity,
-                   coalesce(s.unit_price, o.unit_price) as unit_price, o.currency
-            from subscriptions s join offers o on o.id = s.offer_id
-            left join subscription_billed b on b.subscription_id = s.id
-            where s.issuer_id = :issuer and s.billed_by_delta and {in_page}
-              and (b.billed_as_of is null
-                   or b.billed_version <> s.financial_version
-                   or date_trunc('month', cast(:as_of as date)) > b.billed_as_of)
+            select t.*
+            from ({subscription_terms_sql(in_page)}) t
+            left join subscription_billed b on b.subscription_id = t.id
+            where b.billed_as_of is null
+               or b.billed_version <> t.financial_version
+               or date_trunc('month', cast(:as_of as date)) > b.billed_as_of
             """
         ),
         params,
@@ -277,7 +285,7 @@ def generate_page(
             f"""
             create temp table page_lines on commit drop as
             with deltas as (
-                {deltas_sql(f"{in_page} and s.id in (select id from page_subscriptions)")}
+                {deltas_sql("page_subscriptions")}
             ),
             months as (select distinct month from deltas),
             periods as ({PERIOD_FOR_SQL})

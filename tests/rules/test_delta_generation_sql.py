@@ -25,7 +25,7 @@ from billing.delta_invoicing import (
     period_for,
     utc_day,
 )
-from billing.store.pre_invoices import PERIOD_FOR_SQL, deltas_sql
+from billing.store.pre_invoices import PERIOD_FOR_SQL, deltas_sql, subscription_terms_sql
 
 CURRENCIES = ["EUR", "JPY", "KWD"]
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31))
@@ -172,7 +172,8 @@ def test_the_generation_sql_computes_the_rules_deltas(
             current[sid] = _runtime(states[-1], currency)
 
         rows = conn.execute(
-            text(deltas_sql("true") + " order by 1, 2"), {"issuer": ids["issuer"], "as_of": as_of}
+            text(deltas_sql(f"({subscription_terms_sql('true')}) terms") + " order by 1, 2"),
+            {"issuer": ids["issuer"], "as_of": as_of},
         ).all()
         from_sql = sorted((str(r.subscription_id), r.month, r.amount, r.seq) for r in rows)
         from_rule = sorted(
