@@ -224,7 +224,7 @@ _INVOICE_NEW_GROUPS = _statement(
     _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
     _COMPLETE_ORDERS_OF_INVOICED_LINES,
 )
-_RUN_GROUP_KEY = "uq_invoices_run_group"
+_UNIQUE_VIOLATION = "23505"
 
 
 def invoice_renew_and_complete(
@@ -240,8 +240,9 @@ def invoice_renew_and_complete(
 
     Each invoice is written once, with its number, when none of the page's groups has an
     invoice in this round yet (every page of a first run). A page that meets one (lines that
-    arrived after their group was invoiced, in a retried page) rolls that back and takes the
-    way that skips such groups and numbers the invoices it made afterwards.
+    arrived after their group was invoiced, in a retried page) violates the run-group key, rolls
+    that back to its savepoint and takes the way that skips such groups and numbers the
+    invoices it made afterwards.
     """
     params = {"type": invoice_type, "round": run_round}
     try:
@@ -257,8 +258,9 @@ def invoice_renew_and_complete(
             ).one()
         return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
     except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint != _RUN_GROUP_KEY:
+        # Whichever unique index of invoices refused first; the former way meets any other
+        # refusal again and raises it.
+        if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
             raise
     made = conn.execute(text(_INVOICE_NEW_GROUPS), params).one()
     if made.ids:
