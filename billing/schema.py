@@ -631,6 +631,15 @@ pre_invoice_runs = Table(
     UniqueConstraint("requested_by", "issuer_id"),
     CheckConstraint("status in ('running', 'completed', 'failed')", name="status"),
 )
+# The generations list, newest first, read backwards along one of these and stopped after a
+# page: an issuer's, and every issuer's (the administrator's).
+Index(
+    "ix_pre_invoice_runs_issuer_started",
+    pre_invoice_runs.c.issuer_id,
+    pre_invoice_runs.c.started_at,
+    pre_invoice_runs.c.run_id,
+)
+Index("ix_pre_invoice_runs_started", pre_invoice_runs.c.started_at, pre_invoice_runs.c.run_id)
 
 # Pre-invoices are invoices of type 'pre_invoice', 'open' until finalized ('final'). They carry
 # no grouping key: the month-end run's unique group does not apply to them.

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from tests.browser import screenshot_path
 from tests.conftest import ADMIN_TOKEN
 from tests.console_world import build_console_world, partner_token, sign_in
-from tests.delta import delta_world, period_id, pre_invoices, subscription
+from tests.delta import delta_world, generate, period_id, pre_invoices, subscription
 
 OCT = date(2026, 10, 1)
 
@@ -133,3 +133,33 @@ async def test_delta_pages_show_for_partners_with_delta_invoicing_on_only(
     await expect(row.get_by_test_id("invoicing")).to_have_text("Open")
     await page.get_by_role("link", name="Pre-invoices").click()
     await expect(page.get_by_role("status")).to_contain_text("No pre-invoices yet")
+
+
+async def test_the_pre_invoices_page_lists_the_issuers_recent_generations_newest_first(
+    page: Page, api: httpx.AsyncClient, temporal: Client, live_api_url: str
+) -> None:
+    w = await delta_world(api, months=[OCT])
+    other = await delta_world(api, months=[OCT])
+    await subscription(api, temporal, w, "S1", starts="2026-10-01T00:00:00Z", quantity=2)
+    first, _, _ = await generate(api, temporal, w, "2026-10-31")
+    second, _, _ = await generate(api, temporal, w, "2026-10-31")
+    theirs, _, _ = await generate(api, temporal, other, "2026-10-31")
+
+    await sign_in(page, live_api_url, await partner_token(api, w.issuer))
+    await page.get_by_role("link", name="Pre-invoices").click()
+    runs = page.locator("table[data-testid=pre-invoice-runs] tbody tr")
+    await expect(runs).to_have_count(2)
+    assert [await r.get_attribute("data-run-id") for r in await runs.all()] == [second, first]
+    newest, oldest = runs.nth(0), runs.nth(1)
+    for row, lines, created in ((newest, "0", "0"), (oldest, "1", "1")):
+        await expect(row.get_by_test_id("run-status")).to_have_text("completed")
+        await expect(row).to_contain_text("Oct 31, 2026")
+        await expect(row).to_contain_text("1 of 1")
+        await expect(row.get_by_test_id("run-lines")).to_have_text(lines)
+        await expect(row.get_by_test_id("run-pre-invoices")).to_have_text(created)
+    await expect(page.locator(f'tr[data-run-id="{theirs}"]')).to_have_count(0)
+    await page.screenshot(path=screenshot_path("recent_pre_invoice_generations"), full_page=True)
+
+    await page.get_by_role("link", name=f"Generation {first}").click()
+    await expect(page.get_by_role("heading", name=f"Pre-invoice generation {first}")).to_be_visible()
+    await expect(page.get_by_test_id("run-status")).to_have_text("completed")

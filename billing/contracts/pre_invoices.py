@@ -31,6 +31,10 @@ class PreInvoiceRun(BaseModel):
     lines_written: int
     started_at: datetime
     finished_at: datetime | None
+    requested_by: str | None = Field(
+        default=None,
+        description="The month-end workflow that started it; null when started through the API.",
+    )
 
 
 # --- workflow and activity boundaries ---

@@ -1,17 +1,23 @@
 """The record of each pre-invoice generation: its number among the issuer's generations as of
-a day, its status and counters (updated in the transaction of the page they count)."""
+a day, its status and counters (updated in the transaction of the page they count), and the
+issuer's generations newest first."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from billing.contracts.common import Page
 from billing.contracts.pre_invoices import PreInvoiceRun, PreInvoiceRunResult
 from billing.errors import Conflict, NotFound
 from billing.schema import partners, pre_invoice_runs
+from billing.store.pagination import keyset_page
 from billing.store.partners_exist import ensure_issuer
+from billing.store.visibility import seen_by
 from billing.vocabulary import RunStatus
 
 
@@ -110,6 +116,38 @@ def get_run(conn: Connection, run: str, *, visible_to: str | None = None) -> Pre
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"No pre-invoice run with id {run!r}.")
+    return _shown(row)
+
+
+def list_runs(
+    conn: Connection,
+    *,
+    issuer_id: str | None = None,
+    statuses: Collection[RunStatus] | None = None,
+    visible_to: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[PreInvoiceRun]:
+    """Generations newest first (started_at, then run_id, descending). A generation is its
+    issuer's alone: a partner's token lists only its own, whatever `issuer_id` asks for, so
+    another issuer's id reads exactly like one that does not exist (an empty page)."""
+    query = seen_by(select(pre_invoice_runs), visible_to, pre_invoice_runs.c.issuer_id)
+    if issuer_id is not None:
+        query = query.where(pre_invoice_runs.c.issuer_id == issuer_id)
+    if statuses is not None:
+        query = query.where(pre_invoice_runs.c.status.in_([s.value for s in statuses]))
+    rows, next_cursor = keyset_page(
+        conn,
+        query,
+        order=[pre_invoice_runs.c.started_at, pre_invoice_runs.c.run_id],
+        descending=True,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page[PreInvoiceRun](items=[_shown(row) for row in rows], next_cursor=next_cursor)
+
+
+def _shown(row: Any) -> PreInvoiceRun:
     return PreInvoiceRun.model_validate({name: row[name] for name in PreInvoiceRun.model_fields})
 
 

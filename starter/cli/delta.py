@@ -1,10 +1,11 @@
 """`billing delta ...`, `billing periods ...`, `billing pre-invoices ...`: delta invoicing for
 administrators: switch it on, close accounting periods, generate pre-invoices with a progress
-bar and list them."""
+bar, list them and list the generations."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import typer
@@ -114,5 +115,35 @@ def list_pre_invoices(issuer: str | None = None, receiver: str | None = None) ->
         "Pre-invoices",
         ["number", "issuer", "receiver", "period", "status", "lines", "differences", "currency",
          "total"],
+        rows,
+    )  # fmt: skip
+
+
+def _moment(at: str | None) -> str:
+    """To the second, in UTC as the API gives it: enough to tell generations apart."""
+    return at[:19].replace("T", " ") if at else "—"
+
+
+@pre_invoices.command("runs")
+def list_runs(
+    issuer: str | None = typer.Option(None, help="Only this issuer's generations."),
+    status: str | None = typer.Option(None, help="running, completed or failed."),
+    last: int = typer.Option(20, "--last", min=1, help="How many of the newest to show."),
+) -> None:
+    """Pre-invoice generations, newest first, with their progress and what they wrote."""
+    with api() as client:
+        found = client.pages(
+            "/v1/pre-invoice-runs", issuer_id=issuer, status=status, limit=min(last, 500)
+        )
+        rows = [
+            (r["run_id"], r["issuer_id"], r["as_of"], r["status"],
+             f"{r['receivers_done']}/{r['receivers_total']}", r["pre_invoices_created"],
+             r["lines_written"], _moment(r["started_at"]), _moment(r["finished_at"]))
+            for r in islice(found, last)
+        ]  # fmt: skip
+    table(
+        "Pre-invoice generations",
+        ["run", "issuer", "as of", "status", "receivers", "pre-invoices", "lines", "started",
+         "finished"],
         rows,
     )  # fmt: skip

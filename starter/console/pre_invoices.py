@@ -1,6 +1,7 @@
 """Pre-invoices of delta invoicing: the list (open or final, with the accounting period each
 is assigned to), one pre-invoice with its delta lines, finalizing it, and pre-invoice
-generations, started here and watched live like billing runs."""
+generations: the recent ones listed beside the pre-invoices, started here and watched live like
+billing runs."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from starter.console.templating import render
 
 router = APIRouter()
 BACK = f"{PATH}/pre-invoices"
+# The page shows the newest generations only; older ones are a CLI or API listing away.
+RECENT_RUNS = 10
 
 
 @router.get("/pre-invoices")
@@ -47,11 +50,22 @@ async def show_pre_invoices(
             limit=25,
             ctx=ctx,
         )
+        runs = await as_viewer(
+            pre_invoice_routes.list_pre_invoice_runs,
+            who,
+            issuer_id=who.partner_id,
+            status=None,
+            cursor=console_cursor(request, None, f"{BACK}#generations"),
+            limit=RECENT_RUNS,
+            ctx=ctx,
+        )
     except BillingError as error:
         return problem_page(request, who, error, back=f"{PATH}/billings")
     names = await ctx.transaction(
         partner_names,
-        {i.receiver_id for i in page.items if i.receiver_id} | {i.issuer_id for i in page.items},
+        {i.receiver_id for i in page.items if i.receiver_id}
+        | {i.issuer_id for i in page.items}
+        | {r.issuer_id for r in runs.items},
     )
     today = datetime.now(ZoneInfo(who.time_zone)).date()
     return render(
@@ -59,6 +73,8 @@ async def show_pre_invoices(
         "pre_invoices.html",
         who,
         pre_invoices=page,
+        runs=runs.items,
+        running=RunStatus.running,
         names=names,
         cursor=cursor,
         today=today.isoformat(),

@@ -3,8 +3,11 @@ acts for every issuer; a partner's token for itself only (another's reads as not
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import asyncio
 
+from fastapi import APIRouter, Depends, Query
+
+from billing.contracts.common import Page
 from billing.contracts.invoices import Invoice
 from billing.contracts.pre_invoices import PreInvoiceRun, PreInvoiceRunAccepted, PreInvoiceRunIn
 from billing.errors import NotFound
@@ -15,6 +18,7 @@ from billing.temporal.pre_invoice_runs import start_pre_invoice_run
 from billing.vocabulary import RunStatus
 from starter.api.auth import Principal, can_read, can_run_billing
 from starter.api.context import AppContext, get_context
+from starter.api.cursors import PageCursor, page_cursor
 
 router = APIRouter(prefix="/v1", tags=["delta invoicing"])
 
@@ -38,6 +42,40 @@ async def create_pre_invoice_run(
     return PreInvoiceRunAccepted(run_id=run_id)
 
 
+# Only Temporal can tell that a generation ended without completing: the record of one that
+# failed still says running, so a listing of running or failed ones reads those records.
+_RECORDED_AS = {
+    RunStatus.running: [RunStatus.running],
+    RunStatus.completed: [RunStatus.completed],
+    RunStatus.failed: [RunStatus.failed, RunStatus.running],
+}
+
+
+@router.get("/pre-invoice-runs", response_model=Page[PreInvoiceRun])
+async def list_pre_invoice_runs(
+    issuer_id: str | None = None,
+    status: RunStatus | None = Query(None, description="Only generations in this status."),
+    cursor: PageCursor = Depends(page_cursor),
+    limit: int | None = None,
+    principal: Principal = Depends(can_read),
+    ctx: AppContext = Depends(get_context),
+) -> Page[PreInvoiceRun]:
+    """Pre-invoice generations, newest first. A partner's token lists its own generations
+    only. With `status`, a page may hold fewer than `limit` items (a generation recorded as
+    running that Temporal says failed is left out of `running`); follow `next_cursor` to the end."""
+    page = await ctx.transaction(
+        pre_invoice_runs.list_runs,
+        issuer_id=issuer_id,
+        statuses=_RECORDED_AS[status] if status else None,
+        visible_to=principal.visible_to,
+        cursor=cursor.after,
+        limit=limit,
+    )
+    runs = await asyncio.gather(*(_as_temporal_sees_it(ctx, run) for run in page.items))
+    items = [run for run in runs if status is None or run.status is status]
+    return cursor.signed(page.model_copy(update={"items": items}))
+
+
 @router.get("/pre-invoice-runs/{run_id}", response_model=PreInvoiceRun)
 async def get_pre_invoice_run(
     run_id: str,
@@ -45,12 +83,16 @@ async def get_pre_invoice_run(
     ctx: AppContext = Depends(get_context),
 ) -> PreInvoiceRun:
     run = await ctx.transaction(pre_invoice_runs.get_run, run_id, visible_to=principal.visible_to)
-    # Only Temporal can tell that a generation ended without completing.
+    return await _as_temporal_sees_it(ctx, run)
+
+
+async def _as_temporal_sees_it(ctx: AppContext, run: PreInvoiceRun) -> PreInvoiceRun:
+    """Only Temporal can tell that a generation ended without completing."""
     if (
         run.status is RunStatus.running
-        and await temporal_status(ctx.temporal, run_id) is RunStatus.failed
+        and await temporal_status(ctx.temporal, run.run_id) is RunStatus.failed
     ):
-        run = run.model_copy(update={"status": RunStatus.failed})
+        return run.model_copy(update={"status": RunStatus.failed})
     return run
 
 
