@@ -205,7 +205,7 @@ async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
         return time.perf_counter() - started
 
 
-async def main(n: int, customers: int) -> None:
+async def main(n: int, customers: int, workflow_tasks: int) -> None:
     with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
         env = await engine_dev_server()
@@ -230,7 +230,12 @@ async def main(n: int, customers: int) -> None:
 
             app = create_app(AppContext(settings, engine, env.client))
             async with (
-                build_worker(env.client, engine, task_queue=settings.task_queue),
+                build_worker(
+                    env.client,
+                    engine,
+                    task_queue=settings.task_queue,
+                    max_concurrent_workflow_tasks=workflow_tasks,
+                ),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app),
                     base_url="http://bench",
@@ -312,5 +317,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument(
+        "--workflow-tasks",
+        type=int,
+        default=Settings.model_fields["max_concurrent_workflow_tasks"].default,
+        help="workflow tasks the engine's worker takes on at once "
+        "(BILLING_MAX_CONCURRENT_WORKFLOW_TASKS)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.invoices, args.customers))
+    asyncio.run(main(args.invoices, args.customers, args.workflow_tasks))
