@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from billing.contracts.billing_runs import BillingRunInput, RunResult
 from billing.database import make_engine
 from billing.periods import Period
+from billing.store.ascending_ids import ascending_uuid_sql
 from billing.store.month_end import run_key_sql
 from billing.store.run_invoicing import number_sql, payment_term_days_sql
 from billing.vocabulary import InvoiceGrouping
@@ -129,6 +130,10 @@ def make_floor(engine: Engine) -> None:
         conn.execute(text("vacuum analyze floor.invoices, floor.billing_lines"))
 
 
+# Invoices numbered, and given ascending ids, in the order of their first line, as the run does.
+FIRST_LINE_ORDER = "row_number() over (order by min(id))"
+
+
 def baseline(engine: Engine, period: Period, *, schema: str = "public") -> tuple[int, int]:
     """The same grouping in one raw statement: no pages, no progress, no resumability."""
     key = run_key_sql(InvoiceGrouping.receiver)
@@ -149,11 +154,12 @@ def baseline(engine: Engine, period: Period, *, schema: str = "public") -> tuple
                       and l.invoice_frequency = 'monthly'
                 ),
                 inserted as (
-                    insert into invoices (number, type, status, issuer_id, receiver_id, currency,
-                                          subtotal, total, bill_to_contact, payment_term,
-                                          due_date, invoice_group_number, period, grouping_key)
-                    select {number_sql("row_number() over (order by min(id))")}, 'periodic',
-                           'verified', :issuer, receiver_id, currency, sum(amount), sum(amount),
+                    insert into invoices (id, number, type, status, issuer_id, receiver_id,
+                                          currency, subtotal, total, bill_to_contact,
+                                          payment_term, due_date, invoice_group_number, period,
+                                          grouping_key)
+                    select {ascending_uuid_sql(FIRST_LINE_ORDER)}, {number_sql(FIRST_LINE_ORDER)},
+                           'periodic', 'verified', :issuer, receiver_id, currency, sum(amount), sum(amount),
                            bill_to_contact, payment_term,
                            cast(:last_day as date) + {payment_term_days_sql("payment_term")},
                            invoice_group_number, :period, grouping_key

@@ -4,10 +4,11 @@ transaction.
 
 Gapless numbers: the issuer's sequence row is locked first (the same row per-order invoices
 take), which also serialises every run that invoices for that issuer, so two runs never race
-for the same lines; numbers are handed out only to the invoices actually inserted.
-Idempotency: each invoice carries (issuer, type, period, grouping key), unique in the schema
-and the arbiter of the insert, so a group already invoiced makes nothing; lines are linked
-only where invoice_id is still NULL.
+for the same lines; each invoice takes its number in the insert that writes it, and only groups
+not invoiced yet are numbered. Idempotency: each invoice carries (issuer, type, period,
+grouping key, round), unique in the schema, so a group already invoiced makes nothing (and a
+second invoice for one could never commit); lines are linked only where invoice_id is still
+NULL.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from billing.invoice_numbers import INVOICE_SERIES
 from billing.money import _MINOR_UNITS_OTHER_THAN_TWO
 from billing.payment_terms import DAYS
+from billing.store.ascending_ids import ascending_uuid_sql
 
 
 def payment_term_days_sql(column: str) -> str:
@@ -94,21 +97,50 @@ class Invoiced:
 # The steps of invoicing staged lines, as the parts of one statement: PostgreSQL runs them on
 # one snapshot in one round trip, each reading what the one before it returned.
 
-# One group per grouping key of the staged lines, with its subtotal.
+# One group per grouping key of the staged lines, with its subtotal and its first line.
 _GROUP_STAGED_LINES = """
     groups as (
         select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
                invoice_group_number, bill_to_contact, payment_term, due_date,
-               sum(amount) as subtotal
+               sum(amount) as subtotal, min(id) as first_line
         from run_lines
         group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
                  invoice_group_number, bill_to_contact, payment_term, due_date
     )"""
 
-# One invoice per group not invoiced yet in this round of the period. The unique index is the
-# arbiter, so a group already invoiced by this round (a retried page) is skipped by the index
-# itself; a later round (a rerun) makes a new invoice for the lines that arrived since. Numbers come after, once it is known
-# which invoices really were made.
+# The groups, numbered after their issuer's last number in the order of their first line.
+_NUMBER_GROUPS = """
+    numbering as (
+        select unnest(cast(:issuers as text[])) as issuer_id,
+               unnest(cast(:lasts as bigint[])) as last_number
+    ),
+    new_groups as (
+        select g.*, n.last_number + row_number() over (
+                   partition by g.issuer_id order by g.first_line) as seq,
+               row_number() over (order by g.issuer_id, g.first_line) as made
+        from groups g join numbering n using (issuer_id)
+    )"""
+
+# One invoice per group, numbered as it is written. No ON CONFLICT: a group this round has
+# invoiced already violates the unique run-group key, which rolls the statement back instead of
+# leaving a gap in the numbers (see invoice_renew_and_complete).
+_INSERT_NUMBERED_INVOICES = f"""
+    inserted as (
+        insert into invoices (
+            id, number, type, status, issuer_id, receiver_id, vendor_id, currency,
+            subtotal, total, bill_to_contact, payment_term, due_date,
+            invoice_group_number, period, grouping_key, run_round
+        )
+        select {ascending_uuid_sql("made")}, {number_sql("seq")}, :type, 'verified', issuer_id,
+               receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
+               payment_term, due_date, invoice_group_number, period, grouping_key, :round
+        from new_groups
+        returning id, issuer_id, period, grouping_key
+    )"""
+
+# The same, for a page some of whose groups this round has invoiced already (lines that arrived
+# after their group's invoice was made): the unique index skips those groups, and the invoices
+# it did write are numbered afterwards (number_new_invoices), once it is known which they are.
 _INSERT_NEW_INVOICES = """
     inserted as (
         insert into invoices (
@@ -135,6 +167,15 @@ _LINK_LINES_TO_NEW_INVOICES = """
         returning l.id, l.subscription_id, l.order_number
     )"""
 
+# The issuers' sequences (locked by the caller) move past the numbers just taken.
+_ADVANCE_SEQUENCES = """
+    advanced as (
+        update invoice_number_sequences q set last_number = q.last_number + c.n
+        from (select issuer_id, count(*) as n from inserted group by issuer_id) c
+        where q.issuer_id = c.issuer_id and q.series = :series
+        returning 1
+    )"""
+
 # Once the invoice for a renewal order exists, the subscription renews for another term.
 _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS = """
     renewed as (
@@ -156,23 +197,34 @@ _COMPLETE_ORDERS_OF_INVOICED_LINES = """
         returning 1
     )"""
 
-_INVOICE_RENEW_AND_COMPLETE = (
-    "with"
-    + ",".join(
-        (
-            _GROUP_STAGED_LINES,
-            _INSERT_NEW_INVOICES,
-            _LINK_LINES_TO_NEW_INVOICES,
-            _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
-            _COMPLETE_ORDERS_OF_INVOICED_LINES,
-        )
-    )
-    + """
+_RESULT = """
     select coalesce((select array_agg(id) from inserted), '{}') as ids,
            (select count(*) from linked) as lines,
            (select count(*) from renewed) + (select count(*) from closed) as side_effects
     """
+
+
+def _statement(*parts: str) -> str:
+    return "with" + ",".join(parts) + _RESULT
+
+
+_INVOICE_NUMBERED = _statement(
+    _GROUP_STAGED_LINES,
+    _NUMBER_GROUPS,
+    _INSERT_NUMBERED_INVOICES,
+    _LINK_LINES_TO_NEW_INVOICES,
+    _ADVANCE_SEQUENCES,
+    _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
+    _COMPLETE_ORDERS_OF_INVOICED_LINES,
 )
+_INVOICE_NEW_GROUPS = _statement(
+    _GROUP_STAGED_LINES,
+    _INSERT_NEW_INVOICES,
+    _LINK_LINES_TO_NEW_INVOICES,
+    _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
+    _COMPLETE_ORDERS_OF_INVOICED_LINES,
+)
+_UNIQUE_VIOLATION = "23505"
 
 
 def invoice_renew_and_complete(
@@ -183,11 +235,34 @@ def invoice_renew_and_complete(
 
     `run_lines` has: id, issuer_id, receiver_id (null for a per-vendor invoice), vendor_id
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
-    payment_term, period, due_date, grouping_key.
+    payment_term, period, due_date, grouping_key. `last_numbers` are the last numbers of the
+    issuers' sequences, which the caller has locked.
+
+    Each invoice is written once, with its number, when none of the page's groups has an
+    invoice in this round yet (every page of a first run). A page that meets one (lines that
+    arrived after their group was invoiced, in a retried page) violates the run-group key, rolls
+    that back to its savepoint and takes the way that skips such groups and numbers the
+    invoices it made afterwards.
     """
-    made = conn.execute(
-        text(_INVOICE_RENEW_AND_COMPLETE), {"type": invoice_type, "round": run_round}
-    ).one()
+    params = {"type": invoice_type, "round": run_round}
+    try:
+        with conn.begin_nested():
+            made = conn.execute(
+                text(_INVOICE_NUMBERED),
+                {
+                    **params,
+                    "issuers": list(last_numbers),
+                    "lasts": list(last_numbers.values()),
+                    "series": INVOICE_SERIES,
+                },
+            ).one()
+        return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
+    except IntegrityError as error:
+        # Whichever unique index of invoices refused first; the former way meets any other
+        # refusal again and raises it.
+        if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+    made = conn.execute(text(_INVOICE_NEW_GROUPS), params).one()
     if made.ids:
         number_new_invoices(conn, list(made.ids), last_numbers)
     return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
