@@ -14,8 +14,9 @@ fifth invoice bills two customers), then measures:
 
 It prints both and their ratio; then the tax syncs the request started (one workflow per summary,
 built-in provider, PDFs) until every summary is TaxCompleted, against the same number of bare
-workflows of three no-op activities each, all started at once. Not a test: figures depend on the
-machine.
+workflows, all started at once, of each of two shapes: three no-op task-queue activities (the
+shape tax sync had first) and a no-op local activity, a task-queue activity and a local
+activity (the shape it has now). Not a test: figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from sqlalchemy import Engine, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_tax_sync_workflow import BareTaxSyncWorkflow, bare_tax_step
+from bench.bare_tax_sync_workflow import (
+    BareLocalTaxSyncWorkflow,
+    BareTaxSyncWorkflow,
+    bare_tax_step,
+)
 from billing.contracts.reference_data import OfferIn, PartnerIn, PartnerSettings, VendorIn
 from billing.database import make_engine
 from billing.settings import Settings
@@ -177,29 +182,30 @@ def baseline(engine: Engine, seller: str, n: int) -> tuple[float, int]:
     return elapsed, lines
 
 
-async def bare_tax_syncs(client: Client, n: int) -> float:
+BareShape = type[BareTaxSyncWorkflow] | type[BareLocalTaxSyncWorkflow]
+
+
+async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
     """All `n` bare workflows started at once, as the summary request starts its tax syncs."""
-    queue = "bench-bare-tax"
+    queue = f"bench-bare-tax-{shape.__name__}"
     async with Worker(
         client,
         task_queue=queue,
-        workflows=[BareTaxSyncWorkflow],
+        workflows=[shape],
         activities=[bare_tax_step],
         activity_executor=ThreadPoolExecutor(16),
         max_concurrent_activities=16,
     ):
         started = time.perf_counter()
         handles = [
-            await client.start_workflow(
-                BareTaxSyncWorkflow.run, f"s{i}", id=f"bare-tax-{i}", task_queue=queue
-            )
+            await client.start_workflow(shape.run, f"s{i}", id=f"{queue}-{i}", task_queue=queue)
             for i in range(n)
         ]
         await asyncio.gather(*(h.result() for h in handles))
         return time.perf_counter() - started
 
 
-async def main(n: int, customers: int) -> None:
+async def main(n: int, customers: int, workflow_tasks: int) -> None:
     with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
         env = await engine_dev_server()
@@ -224,7 +230,12 @@ async def main(n: int, customers: int) -> None:
 
             app = create_app(AppContext(settings, engine, env.client))
             async with (
-                build_worker(env.client, engine, task_queue=settings.task_queue),
+                build_worker(
+                    env.client,
+                    engine,
+                    task_queue=settings.task_queue,
+                    max_concurrent_workflow_tasks=workflow_tasks,
+                ),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app),
                     base_url="http://bench",
@@ -286,12 +297,17 @@ async def main(n: int, customers: int) -> None:
                 f"+ tax sync of all {summaries} summaries (built-in provider, PDFs): "
                 f"{tax_seconds:.2f} s more ({summaries / tax_seconds:.1f} summaries/s)"
             )
-            bare_seconds = await bare_tax_syncs(env.client, summaries)
-            print(
-                f"bare tax-sync shape, {summaries} workflows x 3 activities: {bare_seconds:.2f} s "
-                f"({summaries / bare_seconds:.1f}/s)"
-            )
-            print(f"ratio tax sync / bare throughput: {bare_seconds / tax_seconds:.2f}x")
+            shapes: list[tuple[str, BareShape]] = [
+                ("3 task-queue activities (the first shape)", BareTaxSyncWorkflow),
+                ("local, task-queue, local activity (today's shape)", BareLocalTaxSyncWorkflow),
+            ]
+            for label, shape in shapes:
+                bare_seconds = await bare_tax_syncs(env.client, summaries, shape)
+                print(
+                    f"bare tax sync, {summaries} workflows x {label}: {bare_seconds:.2f} s "
+                    f"({summaries / bare_seconds:.1f}/s); "
+                    f"ratio tax sync / bare throughput: {bare_seconds / tax_seconds:.2f}x"
+                )
         engine.dispose()
 
 
@@ -301,5 +317,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument(
+        "--workflow-tasks",
+        type=int,
+        default=Settings.model_fields["max_concurrent_workflow_tasks"].default,
+        help="workflow tasks the engine's worker takes on at once "
+        "(BILLING_MAX_CONCURRENT_WORKFLOW_TASKS)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.invoices, args.customers))
+    asyncio.run(main(args.invoices, args.customers, args.workflow_tasks))

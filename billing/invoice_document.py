@@ -65,6 +65,22 @@ class InvoiceDocument(BaseModel):
         return next((t.rate for t in self.taxes if t.currency == currency), Decimal(0))
 
 
+def with_provider_tax(
+    document: InvoiceDocument, reference_code: str, taxes: dict[str, Decimal]
+) -> InvoiceDocument:
+    """The document once the tax provider has answered: its reference code, and each
+    currency's tax with the total it makes (subtotal + tax)."""
+    totals = [
+        t
+        if t.currency not in taxes
+        else t.model_copy(
+            update={"tax": taxes[t.currency], "total": t.subtotal + taxes[t.currency]}
+        )
+        for t in document.totals
+    ]
+    return document.model_copy(update={"reference_code": reference_code, "totals": totals})
+
+
 def effective_rate(subtotal: Decimal, tax: Decimal) -> Decimal:
     """The rate the tax provider applied, to a tenth of a percent (25.5 % exists; the tax of
     each line is rounded to cents, which moves the quotient by less than that on any real

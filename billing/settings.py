@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     max_concurrent_local_activities: int = Field(
         default=16, ge=1, alias="BILLING_MAX_CONCURRENT_LOCAL_ACTIVITIES"
     )
+    # Workflow tasks one worker takes on at once; more wait on the server, where no timeout runs,
+    # instead of in the worker, where a task not finished within 10 s is given to another.
+    max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=2, alias="BILLING_MAX_CONCURRENT_WORKFLOW_TASKS"
+    )
     # Workflows a worker keeps in memory between their tasks; one evicted is replayed from its
     # history on its next task. Bounds the worker's memory when many orders are waiting.
     max_cached_workflows: int = Field(default=1000, ge=0, alias="BILLING_MAX_CACHED_WORKFLOWS")

@@ -27,6 +27,8 @@ def test_histories_are_committed() -> None:
     } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names
+    # Tax sync's database steps as local activities, beside the first shape's histories above.
+    assert {"tax_sync_completed_local_steps", "tax_sync_failed_then_retried_local_steps"} <= names
     assert {"pre_invoice_run", "month_end_pre_invoices"} <= names
     assert "webhook_failed_then_delivered" in names
 

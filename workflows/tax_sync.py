@@ -6,11 +6,20 @@ Workflow id `tax-sync-<summary invoice id>`. Transient provider failures (timeou
 are retried by Temporal with exponential backoff up to the configured attempts; permanent ones
 (non-retryable `PermanentTaxError`) fail at once. The provider's document code is the summary
 invoice id, so no retry, automatic or by hand, ever makes a second tax document.
+
+The database steps around the call (begin, complete with the PDF, fail) run as local
+activities: each is one short idempotent transaction, so running it inside the workflow task
+saves a task-queue round trip and a workflow task per step, and a worker that dies before the
+task completes just runs it again. The provider call stays a task-queue activity, with its own
+timeout, backoff and attempts. Workflows started before this shape (no `LOCAL_DB_STEPS` marker)
+keep running their steps as task-queue activities.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
@@ -35,6 +44,10 @@ State = SummaryInvoiceState
 DB_TIMEOUT = timedelta(seconds=30)
 # Named once: signal-with-start takes the signal by name.
 RETRY_SIGNAL = "retry"
+LOCAL_DB_STEPS = "tax-sync-local-db-steps"
+
+Input = TypeVar("Input")
+Output = TypeVar("Output")
 
 
 def workflow_id(summary_invoice_id: str) -> str:
@@ -51,17 +64,17 @@ class TaxSyncWorkflow:
         self._reason: str | None = None
         self._attempts = 0
         self._retry_requested = False
+        self._local_db_steps = False
 
     @workflow.run
     async def run(self, input: TaxSyncInput) -> TaxSyncProgress:
+        self._local_db_steps = workflow.patched(LOCAL_DB_STEPS)
         while True:
             self._retry_requested = False
-            begun = await workflow.execute_activity_method(
+            begun = await self._db_step(
                 TaxSyncActivities.begin_tax_sync,
                 BeginTaxSyncInput(summary_invoice_id=input.summary_invoice_id),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=retry_policies.DATABASE,
-                summary="→ TaxInProgress",
+                "→ TaxInProgress",
             )
             self._attempts = begun.attempt
             if begun.state is State.tax_completed:  # finished by an earlier run
@@ -80,14 +93,12 @@ class TaxSyncWorkflow:
                 )
             except ActivityError as error:
                 self._reason = _reason(error, input.options.max_attempts)
-                await workflow.execute_activity_method(
+                await self._db_step(
                     TaxSyncActivities.fail_tax_sync,
                     FailTaxSyncInput(
                         summary_invoice_id=input.summary_invoice_id, reason=self._reason
                     ),
-                    start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=retry_policies.DATABASE,
-                    summary="→ TaxFailed",
+                    "→ TaxFailed",
                 )
                 self._state = State.tax_failed
                 self._publish(
@@ -96,12 +107,10 @@ class TaxSyncWorkflow:
                 )
                 await workflow.wait_condition(lambda: self._retry_requested)
                 continue
-            await workflow.execute_activity_method(
+            await self._db_step(
                 TaxSyncActivities.complete_tax_sync,
                 CompleteTaxSyncInput(summary_invoice_id=input.summary_invoice_id, outcome=outcome),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=retry_policies.DATABASE,
-                summary="→ TaxCompleted, render PDF",
+                "→ TaxCompleted, render PDF",
             )
             self._state, self._reference, self._reason = (
                 State.tax_completed,
@@ -127,6 +136,25 @@ class TaxSyncWorkflow:
             reference_code=self._reference,
             failure_reason=self._reason,
             attempts=self._attempts,
+        )
+
+    async def _db_step(
+        self, step: Callable[[Any, Input], Output], arg: Input, summary: str
+    ) -> Output:
+        if self._local_db_steps:
+            return await workflow.execute_local_activity_method(
+                step,
+                arg,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=retry_policies.DATABASE,
+                summary=summary,
+            )
+        return await workflow.execute_activity_method(
+            step,
+            arg,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=retry_policies.DATABASE,
+            summary=summary,
         )
 
     def _publish(self, details: str) -> None:

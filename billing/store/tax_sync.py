@@ -5,15 +5,21 @@ twice."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select, update
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Text, Update, case, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
 from billing.contracts.summary_invoices import SummaryInvoice
 from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
 from billing.errors import Conflict, NotFound
+from billing.invoice_document import with_provider_tax
 from billing.invoice_pdf import render_invoice_pdf
 from billing.schema import (
+    Money,
     billing_lines,
     invoices,
     offers,
@@ -46,26 +52,33 @@ def _lock_state(conn: Connection, summary_invoice_id: str) -> State:
 
 
 def begin_tax_sync(conn: Connection, summary_invoice_id: str) -> TaxSyncBegun:
-    """New or TaxFailed → TaxInProgress, counting the attempt. A completed sync stays so."""
-    state = _lock_state(conn, summary_invoice_id)
+    """New or TaxFailed → TaxInProgress, counting the attempt. A completed sync stays so.
+
+    One UPDATE: it locks the row and reads the state it changes, so a sync begun twice (a
+    retried step) counts its attempt once."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
-    if state is State.tax_completed:
-        attempts = conn.scalar(
-            select(summary_invoices.c.tax_attempts).where(summary_invoices.c.invoice_id == sid)
-        )
-        return TaxSyncBegun(state=state, attempt=attempts or 0)
     attempt = conn.execute(
         update(summary_invoices)
-        .where(summary_invoices.c.invoice_id == sid)
+        .where(
+            summary_invoices.c.invoice_id == sid,
+            summary_invoices.c.state != State.tax_completed.value,
+        )
         .values(
             state=State.tax_in_progress.value,
             tax_attempts=summary_invoices.c.tax_attempts
-            + (0 if state is State.tax_in_progress else 1),
+            + case((summary_invoices.c.state == State.tax_in_progress.value, 0), else_=1),
             state_changed_at=func.now(),
         )
         .returning(summary_invoices.c.tax_attempts)
-    ).scalar_one()
-    return TaxSyncBegun(state=State.tax_in_progress, attempt=attempt)
+    ).scalar_one_or_none()
+    if attempt is not None:
+        return TaxSyncBegun(state=State.tax_in_progress, attempt=attempt)
+    attempts = conn.scalar(
+        select(summary_invoices.c.tax_attempts).where(summary_invoices.c.invoice_id == sid)
+    )
+    if attempts is None:
+        raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
+    return TaxSyncBegun(state=State.tax_completed, attempt=attempts)
 
 
 def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
@@ -118,58 +131,19 @@ def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
 
 def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOutcome) -> None:
     """TaxInProgress → TaxCompleted: our record of the provider's document (one per summary
-    invoice), tax and totals per currency, the reference code and the PDF, in one transaction."""
+    invoice), tax and totals per currency, the reference code and the PDF, in one transaction.
+
+    The PDF is printed from the document as it reads before the write, with the provider's
+    answer applied (`with_provider_tax`), so every write goes in one statement."""
     state = _lock_state(conn, summary_invoice_id)
     if state is State.tax_completed:
         return
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     taxes = {t.currency: t.tax for t in outcome.taxes}
-    for currency, tax in taxes.items():
-        conn.execute(
-            update(summary_invoice_totals)
-            .where(
-                summary_invoice_totals.c.summary_invoice_id == sid,
-                summary_invoice_totals.c.currency == currency,
-            )
-            .values(tax=tax, total=summary_invoice_totals.c.subtotal + tax)
-        )
-    if len(taxes) == 1:  # a single-currency summary shows its amounts on the invoice row too
-        [(currency, tax)] = taxes.items()
-        conn.execute(
-            update(invoices)
-            .where(invoices.c.id == sid, invoices.c.currency == currency)
-            .values(tax=tax, total=invoices.c.subtotal + tax)
-        )
-    values = {
-        "provider": outcome.provider,
-        "document_code": outcome.document_code,
-        "reference_code": outcome.reference_code,
-        "committed": outcome.committed,
-    }
-    conn.execute(
-        insert(tax_documents)
-        .values(summary_invoice_id=sid, **values)
-        .on_conflict_do_update(
-            index_elements=[tax_documents.c.summary_invoice_id],
-            set_={**values, "updated_at": func.now()},
-        )
+    document = with_provider_tax(
+        invoice_document(conn, summary_invoice_id), outcome.reference_code, taxes
     )
-    conn.execute(
-        update(summary_invoices)
-        .where(summary_invoices.c.invoice_id == sid)
-        .values(reference_code=outcome.reference_code)
-    )
-    document = invoice_document(conn, summary_invoice_id)
-    conn.execute(
-        update(summary_invoices)
-        .where(summary_invoices.c.invoice_id == sid)
-        .values(
-            state=State.tax_completed.value,
-            pdf=render_invoice_pdf(document),
-            tax_failure_reason=None,
-            state_changed_at=func.now(),
-        )
-    )
+    conn.execute(_completion(sid, outcome, taxes, render_invoice_pdf(document)))
     record_event(
         conn,
         document.issuer.id,
@@ -182,6 +156,63 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
             "reference_code": outcome.reference_code,
             "taxes": {t.currency: str(t.tax) for t in outcome.taxes},
         },
+    )
+
+
+def _completion(
+    sid: uuid.UUID, outcome: TaxOutcome, taxes: dict[str, Decimal], pdf: bytes
+) -> Update:
+    """Totals per currency, the invoice row's amounts (single-currency summaries show them
+    there too), the tax document (upserted: one per summary invoice) and the summary's state,
+    reference code and PDF, as one statement of data-modifying CTEs."""
+    ctes: list[Any] = []
+    if taxes:
+        given = values(column("currency", Text), column("tax", Money), name="given").data(
+            sorted(taxes.items())
+        )
+        ctes.append(
+            update(summary_invoice_totals)
+            .where(
+                summary_invoice_totals.c.summary_invoice_id == sid,
+                summary_invoice_totals.c.currency == given.c.currency,
+            )
+            .values(tax=given.c.tax, total=summary_invoice_totals.c.subtotal + given.c.tax)
+            .cte("totals")
+        )
+    if len(taxes) == 1:
+        [(currency, tax)] = taxes.items()
+        ctes.append(
+            update(invoices)
+            .where(invoices.c.id == sid, invoices.c.currency == currency)
+            .values(tax=tax, total=invoices.c.subtotal + tax)
+            .cte("invoice")
+        )
+    document = {
+        "provider": outcome.provider,
+        "document_code": outcome.document_code,
+        "reference_code": outcome.reference_code,
+        "committed": outcome.committed,
+    }
+    ctes.append(
+        insert(tax_documents)
+        .values(summary_invoice_id=sid, **document)
+        .on_conflict_do_update(
+            index_elements=[tax_documents.c.summary_invoice_id],
+            set_={**document, "updated_at": func.now()},
+        )
+        .cte("document")
+    )
+    return (
+        update(summary_invoices)
+        .where(summary_invoices.c.invoice_id == sid)
+        .values(
+            state=State.tax_completed.value,
+            reference_code=outcome.reference_code,
+            pdf=pdf,
+            tax_failure_reason=None,
+            state_changed_at=func.now(),
+        )
+        .add_cte(*ctes)
     )
 
 

@@ -1,4 +1,9 @@
-"""Recording scenarios for the summary-request and tax-sync workflows' committed histories."""
+"""Recording scenarios for the summary-request and tax-sync workflows' committed histories.
+
+Tax sync's histories are recorded under the name of its current shape (database steps as local
+activities); `tax_sync_completed.json` and `tax_sync_failed_then_retried.json` are the first
+shape's (three task-queue activities), kept so workflows started before the change still replay.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ async def split_across_customers(r: Recorder) -> None:
     answer = await request_summaries(r.api, world.seller, [i1, i2])
     await r.save("summary_request_split", request_workflow_id(answer["request_id"]))
     first, _second = await created(r.client, answer["request_id"])
-    await r.save("tax_sync_completed", tax_workflow_id(first))
+    await r.save("tax_sync_completed_local_steps", tax_workflow_id(first))
 
 
 async def tax_failed_then_retried(r: Recorder) -> None:
@@ -46,7 +51,7 @@ async def tax_failed_then_retried(r: Recorder) -> None:
     )
     response = await r.api.post(f"/v1/summary-invoices/{summary_id}/tax-sync/retry")
     response.raise_for_status()
-    await r.save("tax_sync_failed_then_retried", tax_workflow_id(summary_id))
+    await r.save("tax_sync_failed_then_retried_local_steps", tax_workflow_id(summary_id))
 
 
 SCENARIOS = {

@@ -21,6 +21,7 @@ from billing.invoice_document import (
     effective_rate,
     percent,
     taxes_per_rate,
+    with_provider_tax,
 )
 from billing.invoice_pdf import render_invoice_pdf
 from billing.vocabulary import PaymentTerm
@@ -49,6 +50,32 @@ def test_the_rate_on_a_document_is_the_tax_the_provider_charged_on_the_subtotal(
         ]
     )
     assert (eur.rate, eur.base, eur.tax) == (Decimal("0.21"), Decimal("100"), Decimal("21"))
+
+
+def test_the_providers_answer_sets_tax_and_total_per_currency_and_the_reference_code() -> None:
+    def totals(currency: str, subtotal: str, tax: str, total: str) -> CurrencyTotals:
+        return CurrencyTotals(
+            currency=currency, subtotal=Decimal(subtotal), tax=Decimal(tax), total=Decimal(total)
+        )
+
+    before = InvoiceDocument(
+        title="Tax invoice",
+        number="SUM-000007",
+        invoice_date=date(2026, 11, 30),
+        due_date=date(2026, 11, 30),
+        payment_term=PaymentTerm.due_upon_receipt,
+        issuer=Party(id="seller", name="Seller"),
+        receiver=Party(id="customer", name="Customer"),
+        lines=[],
+        totals=[totals("EUR", "100.00", "0", "100.00"), totals("USD", "50.00", "0", "50.00")],
+    )
+    after = with_provider_tax(before, "TX-1", {"EUR": Decimal("19.00")})
+    assert after.reference_code == "TX-1"
+    assert after.totals == [
+        totals("EUR", "100.00", "19.00", "119.00"),
+        totals("USD", "50.00", "0", "50.00"),  # a currency the answer leaves out keeps its tax
+    ]
+    assert before.reference_code is None and before.totals[0].tax == 0  # the read stays as read
 
 
 def test_a_long_invoice_in_cyrillic_and_greek_numbers_its_pages_and_prints_names_as_written() -> (
