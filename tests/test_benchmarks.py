@@ -26,7 +26,7 @@ TINY = {
             "--orders",
             "2",
             "--in-flight",
-            "1,2",
+            "2",
             "--shapes",
             "in-process,processes",
             "--sizes",
