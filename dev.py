@@ -49,7 +49,7 @@ def ensure_environment() -> None:
 # PYTHONDONTWRITEBYTECODE set never writes one) it compiles the source every time. pip compiles
 # what it installs, so deployments already have them; compileall writes them whatever that
 # variable says, and skips the ones that are up to date.
-SOURCES = ("activities", "billing", "workflows", "starter", "bench", "tests", "worker.py")
+SOURCES = ("activities", "billing", "workflows", "starter", "migrations", "bench", "tests", "worker.py")
 
 
 def compile_sources() -> None:

@@ -2,6 +2,7 @@
 
     python3 dev.py bench order_latency [--orders 200] [--items 3] [--in-flight 1,10,50]
                                        [--modes per-item,batched] [--shapes in-process,processes]
+                                       [--sizes 1,4,16]
 
 Engine: each order (`--items` items) goes through the real API (in-process ASGI), the real
 worker and activities, a Temporal dev server and PostgreSQL. Mode `per-item` posts one
@@ -14,6 +15,8 @@ as docker-compose does) and drives the API over real HTTP on 127.0.0.1.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
 clocked from the last signal to completion.
+`--sizes 1,4,16` repeats each level at those multiples of `--orders` and prints how the wall
+time, p99 and the resident memory of the engine's processes grow with the number of orders.
 """
 
 from __future__ import annotations
@@ -105,10 +108,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident memory of one process now (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @asynccontextmanager
 async def in_process(
     client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe, CpuProbe]]:
     settings = make_settings(url, task_queue)
     engine = make_engine(url, pool_size=16)
     try:
@@ -116,7 +128,11 @@ async def in_process(
             build_worker(client, engine, task_queue=settings.task_queue),
             api_client(settings, engine, client) as api,
         ):
-            yield api, lambda: {"api+worker+client": time.process_time()}
+            yield (
+                api,
+                lambda: {"api+worker+client": time.process_time()},
+                lambda: {"api+worker+client": resident_mb()},
+            )
     finally:
         engine.dispose()
 
@@ -152,7 +168,7 @@ def engine_processes(env: dict[str, str], api_port: int) -> Iterator[list[subpro
 @asynccontextmanager
 async def separate_processes(
     client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe, CpuProbe]]:
     port = free_port()
     env = {
         **os.environ,
@@ -180,6 +196,10 @@ async def separate_processes(
                     "api": cpu_seconds(api_process.pid),
                     "worker": cpu_seconds(worker_process.pid),
                     "client": time.process_time(),
+                },
+                lambda: {
+                    "api": resident_mb(api_process.pid),
+                    "worker": resident_mb(worker_process.pid),
                 },
             )
 
@@ -212,9 +232,10 @@ SHAPES = {"in-process": in_process, "processes": separate_processes}
 
 async def engine_orders(
     client: Client, url: str, total: int, limit: int, items: int, mode: str, shape: str
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, dict[str, float]]:
+    """Latencies, wall time and the resident memory of the engine's processes at the end."""
     run = uuid.uuid4().hex[:6]
-    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, cpu):
+    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, cpu, memory):
         world = await build_world(api, run)
         offers = [world.security, world.data]
         item_ids = [str(n) for n in range(1, items + 1)]
@@ -242,13 +263,16 @@ async def engine_orders(
             return time.perf_counter() - t0
 
         before = cpu()
-        outcome = await in_flight(total, limit, one)
+        latencies, wall = await in_flight(total, limit, one)
         after = cpu()
+        resident = memory()
         print(
             f"{mode if shape == 'in-process' else f'{mode}/{shape}'} CPU per order: "
             + ", ".join(f"{k} {(after[k] - before[k]) / total * 1000:.1f} ms" for k in after)
+            + "; resident "
+            + ", ".join(f"{k} {mb:.0f} MB" for k, mb in resident.items())
         )
-        return outcome
+        return latencies, wall, resident
 
 
 async def report_all(api: httpx.AsyncClient, number: str, item_ids: list[str]) -> httpx.Response:
@@ -271,8 +295,12 @@ async def main() -> None:
         default="in-process",
         help="in-process (API and worker in this process), processes (each its own), or both",
     )
+    parser.add_argument(
+        "--sizes", default="1", help="comma-separated multiples of --orders, e.g. 1,4,16"
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.in_flight.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",")]
     modes = args.modes.split(",")
     shapes = args.shapes.split(",")
     unknown = set(shapes) - set(SHAPES)
@@ -286,22 +314,51 @@ async def main() -> None:
                 f"on this machine, shapes: {', '.join(shapes)}"
             )
             for level in levels:
-                print(f"-- {level} in flight")
-                base = summarise("bare", *await bare(env.client, args.orders, level, args.items))
-                for shape in shapes:
-                    for mode in modes:
-                        name = mode if shape == "in-process" else f"{mode}/{shape}"
-                        ours = summarise(
-                            name,
-                            *await engine_orders(
-                                env.client, url, args.orders, level, args.items, mode, shape
-                            ),
-                        )
-                        print(
-                            f"ratio {name}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
-                            f"  p99 {ours['p99'] / base['p99']:.2f}x"
-                            f"  throughput {ours['rate'] / base['rate']:.2f}x"
-                        )
+                growth: dict[str, dict[int, dict[str, float]]] = {}
+                for size in sizes:
+                    total = args.orders * size
+                    print(f"-- {level} in flight, {total} orders")
+                    latencies, wall = await bare(env.client, total, level, args.items)
+                    base = summarise("bare", latencies, wall)
+                    growth.setdefault("bare", {})[size] = {**base, "wall": wall}
+                    for shape in shapes:
+                        for mode in modes:
+                            name = mode if shape == "in-process" else f"{mode}/{shape}"
+                            latencies, wall, resident = await engine_orders(
+                                env.client, url, total, level, args.items, mode, shape
+                            )
+                            ours = summarise(name, latencies, wall)
+                            growth.setdefault(name, {})[size] = {
+                                **ours,
+                                "wall": wall,
+                                "rss": sum(resident.values()),
+                            }
+                            print(
+                                f"ratio {name}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
+                                f"  p99 {ours['p99'] / base['p99']:.2f}x"
+                                f"  throughput {ours['rate'] / base['rate']:.2f}x"
+                            )
+                if len(sizes) > 1:
+                    print_growth(level, sizes, growth)
+
+
+def print_growth(
+    level: int, sizes: list[int], growth: dict[str, dict[int, dict[str, float]]]
+) -> None:
+    """How wall time, p99 and memory grow with the number of orders; linear is wall x4 for x4."""
+    first = sizes[0]
+    for name, figures in growth.items():
+        steps = ", ".join(
+            f"x{size / first:g} orders: wall x{figures[size]['wall'] / figures[first]['wall']:.2f}"
+            f" p99 x{figures[size]['p99'] / figures[first]['p99']:.2f}"
+            for size in sizes[1:]
+        )
+        memory = (
+            " resident " + " -> ".join(f"{figures[size]['rss']:.0f}" for size in sizes) + " MB"
+            if "rss" in figures[first]
+            else ""
+        )
+        print(f"growth {name} at {level} in flight: {steps};{memory}")
 
 
 if __name__ == "__main__":

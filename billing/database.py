@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +41,29 @@ def resolve_database_url(configured: str) -> str:
     return configured or start_embedded_postgres()
 
 
+# A pooled connection idle for longer than this is pinged before use: a database restart or a
+# network device may have closed it meanwhile. One used a moment ago is as good as a ping
+# would say, and pinging it would cost every transaction a round trip under load.
+PING_AFTER_IDLE_SECONDS = 5.0
+_LAST_USED = "last_used"
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    return create_engine(
-        sqlalchemy_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-    )
+    engine = create_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size)
+
+    def used_now(dbapi_connection: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards the connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(str(error)) from error
+
+    event.listen(engine, "connect", used_now)
+    event.listen(engine, "checkin", used_now)
+    event.listen(engine, "checkout", ping_if_idle)
+    return engine

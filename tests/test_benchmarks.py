@@ -22,11 +22,21 @@ TINY = {
         ["ratio run / floor", "growth 2x/1x"],
     ),
     "order_latency": (
-        ["--orders", "3", "--in-flight", "1,2", "--shapes", "in-process,processes"],
+        [
+            "--orders",
+            "2",
+            "--in-flight",
+            "2",
+            "--shapes",
+            "in-process,processes",
+            "--sizes",
+            "1,2",
+        ],
         [
             "ratio per-item/bare at 2 in flight",
             "ratio batched/bare at 2 in flight",
             "ratio batched/processes/bare at 2 in flight",
+            "growth batched/processes at 2 in flight",
         ],
     ),
     "summary_invoices": (

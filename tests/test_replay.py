@@ -24,6 +24,9 @@ def test_histories_are_committed() -> None:
         "order_partial_failure",
         "order_stuck_then_resolved",
         "order_recovery",
+        "order_upserts_on_change_per_item",
+        "order_upserts_on_change_batched",
+        "order_upserts_on_change_stuck",
     } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names

@@ -9,8 +9,10 @@ order is found stuck.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
@@ -87,12 +89,18 @@ class OrderWorkflow:
     @workflow.signal(name=PROVISIONING_REPORTED)
     def provisioning_reported(self, report: ProvisioningReported) -> None:
         if self._keep(report):
-            self._publish()
+            self._publish_waiting()
 
     @workflow.signal(name=PROVISIONING_BATCH_REPORTED)
     def provisioning_batch_reported(self, batch: ProvisioningBatchReported) -> None:
         # One signal, one workflow task and one search-attribute update for a batched report.
         if [report for report in batch.reports if self._keep(report)]:
+            self._publish_waiting()
+
+    def _publish_waiting(self) -> None:
+        # The report that completes the order is published by the run, which starts billing in
+        # this same workflow task: one update saying Billing instead of two.
+        if self._pending() or not self._input.upserts_changes_only:
             self._publish()
 
     def _keep(self, report: ProvisioningReported) -> bool:
@@ -135,12 +143,17 @@ class OrderWorkflow:
         """Keep the Temporal UI truthful: search attributes to find the order, current details
         to say what it waits for."""
         pending = self._pending()
-        workflow.upsert_search_attributes(
-            [
-                sa.BILLING_STATE.value_set(self._state),
-                sa.PENDING_ITEMS.value_set(len(pending)),
-            ]
-        )
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.BILLING_STATE.value_set(self._state),
+            sa.PENDING_ITEMS.value_set(len(pending)),
+        ]
+        if self._input.upserts_changes_only:
+            # Each update is a history event and a visibility write on the server: send only
+            # what differs from what the order shows now (its start request's or last update's).
+            shown = workflow.info().typed_search_attributes
+            updates = [u for u in updates if shown.get(u.key) != u.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
         if details is None:
             waiting = ", ".join(f"`{item}`" for item in pending) or "nothing"
             details = f"Waiting for provisioning outcomes of {len(pending)} item(s): {waiting}."

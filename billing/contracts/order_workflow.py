@@ -19,6 +19,11 @@ class OrderWorkflowInput(BaseModel):
     # Outcomes already known; filled when the workflow continues as new.
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     stuck: bool = False
+    # True for orders started by this version of the engine: the workflow trusts the search
+    # attributes its start request set and upserts one only when its value changes (one upsert
+    # when billing starts, one when billed). Orders started before carry False and keep the
+    # upsert at every step their histories hold, so the change never reaches them.
+    upserts_changes_only: bool = False
 
 
 class ProvisioningReported(BaseModel):

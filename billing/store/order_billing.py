@@ -1,16 +1,18 @@
 """Bill a settled order in one transaction: its per-order invoice, its outgoing billing lines and
 its subscriptions. Safe to run twice: every row it writes has a unique business key.
 
-The steps: read the order and its items (locking the order), plan what to write
-(billing.invoice_per_order, pure), then write the invoice, subscriptions and lines set-based,
-record each item's invoice frequency and complete the order."""
+Two statements: read the order and its items (locking the order), plan what to write
+(billing.invoice_per_order, pure), then write everything the plan says in one set-based
+statement: the subscriptions, the numbered invoice, the lines, each item's invoice frequency,
+the order's completion and the issuer's webhook event. Every round trip an order costs is paid
+for by every order of the issuer waiting for the same invoice number lock."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, text
 
 from billing.contracts.order_workflow import OrderBillingResult
 from billing.invoice_numbers import INVOICE_SERIES
@@ -18,25 +20,13 @@ from billing.invoice_per_order import (
     GroupingFields,
     ItemFacts,
     ItemTerms,
-    LineToWrite,
     OrderBillingPlan,
     OrderFacts,
-    SubscriptionToWrite,
+    OrderWrites,
     order_writes,
     plan_order_billing,
 )
-from billing.schema import (
-    billing_lines,
-    invoices,
-    offers,
-    order_items,
-    orders,
-    partners,
-    subscriptions,
-    vendors,
-)
-from billing.store.invoice_numbers import next_invoice_number
-from billing.store.webhooks import record_event
+from billing.store.run_invoicing import number_sql
 from billing.vocabulary import (
     BillingType,
     InvoiceFrequency,
@@ -51,24 +41,13 @@ from billing.webhook_events import WebhookEventType
 
 
 def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
-    order = read_order(conn, order_number)
-    items = read_items(conn, order_number)
+    order, items = read_order(conn, order_number)
     plan = plan_order_billing(
         issuer_invoice_per_order=order.issuer_invoice_per_order,
         items=[facts for facts, _ in items],
     )
     writes = order_writes(order, plan, {terms.item_id: terms for _, terms in items})
-    invoice_id, invoice_number = write_per_order_invoice(conn, order, plan)
-    if writes.subscriptions:
-        subscription_ids = write_subscriptions(conn, order, writes.subscriptions)
-        if writes.lines:
-            write_billing_lines(conn, order, writes.lines, subscription_ids, invoice_id)
-        record_invoice_frequencies(conn, order_number, plan)
-    complete_order(conn, order_number)
-    if invoice_id is not None and invoice_number is None:
-        # Numbered last: the number locks the issuer's sequence until commit, and every other
-        # order of the issuer waits for that lock, so it is held for one statement, not six.
-        invoice_number = number_per_order_invoice(conn, order, plan, invoice_id)
+    invoice_id, invoice_number = write_order_billing(conn, order, plan, writes)
     return OrderBillingResult(
         invoice_id=str(invoice_id) if invoice_id else None,
         invoice_number=invoice_number,
@@ -78,61 +57,26 @@ def bill_order(conn: Connection, order_number: str) -> OrderBillingResult:
     )
 
 
-def read_order(conn: Connection, order_number: str) -> OrderFacts:
-    """The order and its issuer's setting, locked: one biller per order at a time."""
-    row = conn.execute(
-        select(
-            orders.c.issuer_id,
-            orders.c.customer_id,
-            orders.c.type,
-            orders.c.resold,
-            orders.c.aligns_end_date,
-            partners.c.invoice_per_order,
-            partners.c.delta_invoicing_enabled_at,
-        )
-        .join(partners, partners.c.id == orders.c.issuer_id)
-        .where(orders.c.order_number == order_number)
-        .with_for_update(of=orders)
-    ).one()
-    return OrderFacts(
+def read_order(
+    conn: Connection, order_number: str
+) -> tuple[OrderFacts, list[tuple[ItemFacts, ItemTerms]]]:
+    """The order, its issuer's settings and its items in their order, in one read that locks the
+    order: one biller per order at a time."""
+    rows = conn.execute(_READ, {"order_number": order_number}).mappings().all()
+    if not rows:
+        raise LookupError(f"no order {order_number!r} to bill")
+    first = rows[0]
+    order = OrderFacts(
         order_number=order_number,
-        issuer_id=row.issuer_id,
-        customer_id=row.customer_id,
-        type=OrderType(row.type),
-        resold=row.resold,
-        aligns_end_date=row.aligns_end_date,
-        issuer_invoice_per_order=row.invoice_per_order,
-        issuer_delta_invoicing=row.delta_invoicing_enabled_at is not None,
+        issuer_id=first["issuer_id"],
+        customer_id=first["customer_id"],
+        type=OrderType(first["type"]),
+        resold=first["resold"],
+        aligns_end_date=first["aligns_end_date"],
+        issuer_invoice_per_order=first["invoice_per_order"],
+        issuer_delta_invoicing=first["delta_invoicing_enabled_at"] is not None,
     )
-
-
-def read_items(conn: Connection, order_number: str) -> list[tuple[ItemFacts, ItemTerms]]:
-    """The order's items in their order: what the plan decides on and what the writes carry."""
-    rows = conn.execute(
-        select(
-            order_items.c.item_id,
-            order_items.c.provisioning,
-            order_items.c.provisioned_at,
-            order_items.c.quantity,
-            order_items.c.invoice_group_number,
-            order_items.c.bill_to_contact,
-            order_items.c.payment_term,
-            offers.c.category,
-            offers.c.id.label("offer_id"),
-            offers.c.vendor_id,
-            offers.c.billing_type,
-            offers.c.unit_price,
-            offers.c.currency,
-            offers.c.perpetual,
-            offers.c.term_months,
-            vendors.c.invoice_per_order.label("vendor_supports_per_order"),
-        )
-        .join(offers, offers.c.id == order_items.c.offer_id)
-        .join(vendors, vendors.c.id == offers.c.vendor_id)
-        .where(order_items.c.order_number == order_number)
-        .order_by(order_items.c.position)
-    ).mappings()
-    return [
+    items = [
         (
             ItemFacts(
                 item_id=row["item_id"],
@@ -161,175 +105,193 @@ def read_items(conn: Connection, order_number: str) -> list[tuple[ItemFacts, Ite
         )
         for row in rows
     ]
+    return order, items
 
 
-def write_per_order_invoice(
-    conn: Connection, order: OrderFacts, plan: OrderBillingPlan
+_READ = text(
+    """
+    select o.issuer_id, o.customer_id, o.type, o.resold, o.aligns_end_date,
+           p.invoice_per_order, p.delta_invoicing_enabled_at,
+           i.item_id, i.provisioning, i.provisioned_at, i.quantity,
+           i.invoice_group_number, i.bill_to_contact, i.payment_term,
+           f.category, f.id as offer_id, f.vendor_id, f.billing_type, f.unit_price, f.currency,
+           f.perpetual, f.term_months, v.invoice_per_order as vendor_supports_per_order
+    from orders o
+    join partners p on p.id = o.issuer_id
+    join order_items i on i.order_number = o.order_number
+    join offers f on f.id = i.offer_id
+    join vendors v on v.id = f.vendor_id
+    where o.order_number = :order_number
+    order by i.position
+    for update of o
+    """
+)
+
+# What a new per-order invoice's webhook event says, built where the invoice's id and number
+# are known: the statement that writes it.
+_EVENT_DATA = """
+    jsonb_build_object(
+        'order_number', cast(:order_number as text),
+        'invoice_id', inv_new.id::text,
+        'invoice_number', inv_new.number,
+        'customer_id', cast(:customer_id as text),
+        'currency', cast(:currency as text),
+        'total', cast(:total_text as text)
+    )
+"""
+
+# One statement for every write of a bill. Data-modifying CTEs all run against the snapshot the
+# statement started with, so rows written here are passed on by RETURNING, and rows a previous
+# run wrote (a retried activity) are read from the table: the unions below see each row once.
+# A number is taken only when the order has no per-order invoice yet, so a rerun leaves no gap.
+_WRITE = text(
+    f"""
+    with sub_new as (
+        insert into subscriptions (
+            issuer_id, customer_id, offer_id, order_number, item_id, quantity, starts_at,
+            expires_at, perpetual, unit_price, billed_by_delta,
+            invoice_group_number, bill_to_contact, payment_term)
+        select :issuer_id, :customer_id, s.offer_id, :order_number, s.item_id, s.quantity,
+               s.starts_at, s.expires_at, s.perpetual, s.unit_price, s.billed_by_delta,
+               s.invoice_group_number, s.bill_to_contact, s.payment_term
+        from unnest(
+            cast(:s_item as text[]), cast(:s_offer as text[]), cast(:s_quantity as integer[]),
+            cast(:s_starts as timestamptz[]), cast(:s_expires as timestamptz[]),
+            cast(:s_perpetual as boolean[]), cast(:s_price as numeric[]),
+            cast(:s_by_delta as boolean[]), cast(:s_group as text[]),
+            cast(:s_contact as text[]), cast(:s_term as text[])
+        ) as s(item_id, offer_id, quantity, starts_at, expires_at, perpetual, unit_price,
+               billed_by_delta, invoice_group_number, bill_to_contact, payment_term)
+        on conflict (order_number, item_id) do nothing
+        returning item_id, id
+    ),
+    sub as (
+        select item_id, id from sub_new
+        union all
+        select item_id, id from subscriptions where order_number = :order_number
+    ),
+    inv_old as (
+        select id, number from invoices
+        where order_number = :order_number and type = :per_order_type
+    ),
+    seq as (
+        insert into invoice_number_sequences (issuer_id, series, last_number)
+        select :issuer_id, :series, 1
+        where cast(:invoiced as boolean) and not exists (select from inv_old)
+        on conflict (issuer_id, series)
+        do update set last_number = invoice_number_sequences.last_number + 1
+        returning last_number
+    ),
+    inv_new as (
+        insert into invoices (
+            number, type, status, issuer_id, receiver_id, order_number, currency, subtotal, total)
+        select {number_sql("seq.last_number")}, :per_order_type, :verified, :issuer_id,
+               cast(:customer_id as text), :order_number, cast(:currency as text),
+               cast(:total as numeric), cast(:total as numeric)
+        from seq
+        returning id, number
+    ),
+    inv as (
+        select id, number from inv_new
+        union all
+        select id, number from inv_old
+    ),
+    line_new as (
+        insert into billing_lines (
+            charge_key, issuer_id, receiver_id, vendor_id, offer_id, order_number, item_id,
+            subscription_id, quantity, unit_price, amount, currency, invoice_frequency,
+            invoice_id, charge_kind, invoice_group_number, bill_to_contact, payment_term)
+        select l.charge_key, :issuer_id, :customer_id, l.vendor_id, l.offer_id, :order_number,
+               l.item_id, sub.id, l.quantity, l.unit_price, l.amount, l.currency, l.frequency,
+               case when l.frequency = :per_order_frequency then (select id from inv) end,
+               l.charge_kind, l.invoice_group_number, l.bill_to_contact, l.payment_term
+        from unnest(
+            cast(:l_key as text[]), cast(:l_item as text[]), cast(:l_vendor as text[]),
+            cast(:l_offer as text[]), cast(:l_quantity as integer[]),
+            cast(:l_price as numeric[]), cast(:l_amount as numeric[]),
+            cast(:l_currency as text[]), cast(:l_frequency as text[]),
+            cast(:l_kind as text[]), cast(:l_group as text[]), cast(:l_contact as text[]),
+            cast(:l_term as text[])
+        ) as l(charge_key, item_id, vendor_id, offer_id, quantity, unit_price, amount,
+               currency, frequency, charge_kind, invoice_group_number, bill_to_contact,
+               payment_term)
+        join sub on sub.item_id = l.item_id
+        on conflict (charge_key) do nothing
+    ),
+    frequencies as (
+        update order_items set invoice_frequency = f.frequency
+        from unnest(cast(:f_item as text[]), cast(:f_frequency as text[])) as f(item_id, frequency)
+        where order_items.order_number = :order_number and order_items.item_id = f.item_id
+    ),
+    completed as (
+        update orders set status = :completed, completed_at = now()
+        where order_number = :order_number and completed_at is null
+    ),
+    event as (
+        insert into webhook_events (endpoint_id, type, subject, data)
+        select e.id, :event_type, :order_number, {_EVENT_DATA}
+        from webhook_endpoints e cross join inv_new
+        where e.partner_id = :issuer_id and e.active and :event_type = any(e.events)
+        on conflict (endpoint_id, type, subject) do nothing
+    )
+    select id, number from inv
+    """
+)
+
+
+def write_order_billing(
+    conn: Connection, order: OrderFacts, plan: OrderBillingPlan, writes: OrderWrites
 ) -> tuple[UUID | None, str | None]:
-    """The order's per-order invoice, made once (verified at once) and found again on a rerun,
-    with its number; a new one has no number yet (None). (None, None) when nothing of the order
-    is invoiced per order."""
-    if not plan.per_order:
+    """Write what the plan says; the per-order invoice's id and number, made now or found from
+    an earlier run, or (None, None) when nothing of the order is invoiced per order."""
+    row = conn.execute(_WRITE, _write_params(order, plan, writes)).first()
+    if row is None:
         return None, None
-    currency = plan.invoice_currency
-    assert currency is not None
-    existing = conn.execute(
-        select(invoices.c.id, invoices.c.number).where(
-            invoices.c.order_number == order.order_number,
-            invoices.c.type == InvoiceType.per_order,
-        )
-    ).first()
-    if existing is not None:
-        return existing.id, existing.number
-    invoice_id: UUID = conn.execute(
-        insert(invoices)
-        .values(
-            # Unique until number_per_order_invoice gives it its number in this transaction.
-            number=literal_column("'pending:' || gen_random_uuid()"),
-            type=InvoiceType.per_order.value,
-            status=InvoiceStatus.verified.value,
-            issuer_id=order.issuer_id,
-            receiver_id=order.customer_id,
-            order_number=order.order_number,
-            currency=currency,
-            subtotal=plan.invoice_subtotal,
-            total=plan.invoice_subtotal,
-        )
-        .returning(invoices.c.id)
-    ).scalar_one()
-    return invoice_id, None
+    return row.id, row.number
 
 
-def number_per_order_invoice(
-    conn: Connection, order: OrderFacts, plan: OrderBillingPlan, invoice_id: UUID
-) -> str:
-    """Give the new per-order invoice its number, and tell the issuer's webhooks."""
-    number = next_invoice_number(conn, order.issuer_id, INVOICE_SERIES)
-    conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(number=number))
-    record_event(
-        conn,
-        order.issuer_id,
-        WebhookEventType.order_invoiced,
-        order.order_number,
-        {
-            "order_number": order.order_number,
-            "invoice_id": str(invoice_id),
-            "invoice_number": number,
-            "customer_id": order.customer_id,
-            "currency": plan.invoice_currency,
-            "total": str(plan.invoice_subtotal),
-        },
-    )
-    return number
-
-
-def _grouping_columns(grouping: GroupingFields) -> dict[str, str | None]:
+def _write_params(order: OrderFacts, plan: OrderBillingPlan, writes: OrderWrites) -> dict[str, Any]:
+    subs, lines = writes.subscriptions, writes.lines
+    billed = [(line.item_id, line.frequency.value) for line in plan.per_order + plan.monthly]
     return {
-        "invoice_group_number": grouping.invoice_group_number,
-        "bill_to_contact": grouping.bill_to_contact,
-        "payment_term": grouping.payment_term,
+        "order_number": order.order_number,
+        "issuer_id": order.issuer_id,
+        "customer_id": order.customer_id,
+        "series": INVOICE_SERIES,
+        "invoiced": bool(plan.per_order),
+        "currency": plan.invoice_currency,
+        "total": plan.invoice_subtotal,
+        # Amounts in webhook events are the Decimal's own text, as everywhere in the engine.
+        "total_text": str(plan.invoice_subtotal),
+        "per_order_type": InvoiceType.per_order.value,
+        "verified": InvoiceStatus.verified.value,
+        "per_order_frequency": InvoiceFrequency.per_order.value,
+        "completed": OrderStatus.completed.value,
+        "event_type": WebhookEventType.order_invoiced.value,
+        "s_item": [s.item_id for s in subs],
+        "s_offer": [s.offer_id for s in subs],
+        "s_quantity": [s.quantity for s in subs],
+        "s_starts": [s.starts_at for s in subs],
+        "s_expires": [s.expires_at for s in subs],
+        "s_perpetual": [s.perpetual for s in subs],
+        "s_price": [s.unit_price for s in subs],
+        "s_by_delta": [s.billed_by_delta for s in subs],
+        "s_group": [s.grouping.invoice_group_number for s in subs],
+        "s_contact": [s.grouping.bill_to_contact for s in subs],
+        "s_term": [s.grouping.payment_term for s in subs],
+        "l_key": [w.charge_key for w in lines],
+        "l_item": [w.line.item_id for w in lines],
+        "l_vendor": [w.vendor_id for w in lines],
+        "l_offer": [w.offer_id for w in lines],
+        "l_quantity": [w.line.quantity for w in lines],
+        "l_price": [w.line.unit_price for w in lines],
+        "l_amount": [w.line.amount for w in lines],
+        "l_currency": [w.line.currency for w in lines],
+        "l_frequency": [w.line.frequency.value for w in lines],
+        "l_kind": [w.charge_kind.value for w in lines],
+        "l_group": [w.grouping.invoice_group_number for w in lines],
+        "l_contact": [w.grouping.bill_to_contact for w in lines],
+        "l_term": [w.grouping.payment_term for w in lines],
+        "f_item": [item_id for item_id, _ in billed],
+        "f_frequency": [frequency for _, frequency in billed],
     }
-
-
-def write_subscriptions(
-    conn: Connection, order: OrderFacts, planned: list[SubscriptionToWrite]
-) -> dict[str, UUID]:
-    """Insert the order's subscriptions (kept on a rerun) and return every one by item id."""
-    conn.execute(
-        insert(subscriptions)
-        .values(
-            [
-                {
-                    "issuer_id": order.issuer_id,
-                    "customer_id": order.customer_id,
-                    "offer_id": subscription.offer_id,
-                    "order_number": order.order_number,
-                    "item_id": subscription.item_id,
-                    "quantity": subscription.quantity,
-                    "starts_at": subscription.starts_at,
-                    "expires_at": subscription.expires_at,
-                    "perpetual": subscription.perpetual,
-                    "unit_price": subscription.unit_price,
-                    "billed_by_delta": subscription.billed_by_delta,
-                    **_grouping_columns(subscription.grouping),
-                }
-                for subscription in planned
-            ]
-        )
-        .on_conflict_do_nothing(
-            index_elements=[subscriptions.c.order_number, subscriptions.c.item_id]
-        )
-    )
-    return {
-        row.item_id: row.id
-        for row in conn.execute(
-            select(subscriptions.c.item_id, subscriptions.c.id).where(
-                subscriptions.c.order_number == order.order_number
-            )
-        )
-    }
-
-
-def write_billing_lines(
-    conn: Connection,
-    order: OrderFacts,
-    planned: list[LineToWrite],
-    subscription_ids: dict[str, UUID],
-    invoice_id: UUID | None,
-) -> None:
-    """Insert the order's outgoing billing lines (kept on a rerun); per-order lines are linked
-    to the per-order invoice, monthly ones wait for a run."""
-    conn.execute(
-        insert(billing_lines)
-        .values(
-            [
-                {
-                    "charge_key": write.charge_key,
-                    "issuer_id": order.issuer_id,
-                    "receiver_id": order.customer_id,
-                    "vendor_id": write.vendor_id,
-                    "offer_id": write.offer_id,
-                    "order_number": order.order_number,
-                    "item_id": write.line.item_id,
-                    "subscription_id": subscription_ids[write.line.item_id],
-                    "quantity": write.line.quantity,
-                    "unit_price": write.line.unit_price,
-                    "amount": write.line.amount,
-                    "currency": write.line.currency,
-                    "invoice_frequency": write.line.frequency.value,
-                    "invoice_id": invoice_id
-                    if write.line.frequency is InvoiceFrequency.per_order
-                    else None,
-                    "charge_kind": write.charge_kind.value,
-                    **_grouping_columns(write.grouping),
-                }
-                for write in planned
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=[billing_lines.c.charge_key])
-    )
-
-
-def record_invoice_frequencies(conn: Connection, order_number: str, plan: OrderBillingPlan) -> None:
-    """Each billed item shows whether it was invoiced per order or waits for the month end."""
-    for frequency, lines in (
-        (InvoiceFrequency.per_order, plan.per_order),
-        (InvoiceFrequency.monthly, plan.monthly),
-    ):
-        if lines:
-            conn.execute(
-                update(order_items)
-                .where(
-                    order_items.c.order_number == order_number,
-                    order_items.c.item_id.in_([line.item_id for line in lines]),
-                )
-                .values(invoice_frequency=frequency.value)
-            )
-
-
-def complete_order(conn: Connection, order_number: str) -> None:
-    conn.execute(
-        update(orders)
-        .where(orders.c.order_number == order_number, orders.c.completed_at.is_(None))
-        .values(status=OrderStatus.completed.value, completed_at=func.now())
-    )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
-    DateTime,
     bindparam,
-    case,
     exists,
     func,
+    literal,
     null,
     select,
+    text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -41,61 +42,83 @@ def request_digest(body: OrderIn) -> str:
 
 def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
     """Record a new order, or return the one already recorded under this number when the body is
-    the same (a retried submission). Returns the order and whether it was created now."""
+    the same (a retried submission). Returns the order and whether it was created now.
+
+    Two statements for a new order: one read of what the checks need (a recorded order under
+    the number, the parties, the offers) and one insert of the order with its items."""
     digest = request_digest(body)
-    existing = _existing_order(conn, body.order_number, digest)
-    if existing is not None:
-        return existing, False
-    _validate_new_order(conn, body)
-    inserted = (
-        conn.execute(
-            insert(orders)
-            .values(
-                order_number=body.order_number,
-                issuer_id=body.issuer_id,
-                customer_id=body.customer_id,
-                request_digest=digest,
-                type=body.type.value,
-                resold=body.resold,
-                aligns_end_date=body.aligns_end_date,
-            )
-            .on_conflict_do_nothing(index_elements=[orders.c.order_number])
-            .returning(*orders.c)
+    known = _known_facts(conn, body)
+    if known.digest is not None:
+        return _resubmitted(conn, body.order_number, known.digest, digest), False
+    check_parties(
+        body.issuer_id,
+        body.customer_id,
+        known.parties.get(body.issuer_id),
+        known.parties.get(body.customer_id),
+    )
+    check_offers({item.offer_id for item in body.items}, known.currencies)
+    rows = conn.execute(_INSERT_ORDER, _insert_params(body, digest)).mappings().all()
+    if not rows:  # a concurrent submission of the same number won the race
+        stored = conn.scalar(
+            select(orders.c.request_digest).where(orders.c.order_number == body.order_number)
         )
-        .mappings()
-        .first()
-    )
-    if inserted is None:  # a concurrent submission of the same number won the race
-        existing = _existing_order(conn, body.order_number, digest)
-        assert existing is not None
-        return existing, False
-    # The inserts return the rows as stored (defaults included), so the response needs no
+        assert stored is not None
+        return _resubmitted(conn, body.order_number, stored, digest), False
+    # The insert returns the rows as stored (defaults included), so the response needs no
     # read-back of the new order.
-    items = conn.execute(
-        insert(order_items).returning(*order_items.c, sort_by_parameter_order=True),
-        [
-            {
-                "order_number": body.order_number,
-                "item_id": item.item_id,
-                "position": position,
-                "offer_id": item.offer_id,
-                "quantity": item.quantity,
-                "invoice_group_number": item.invoice_group_number,
-                "bill_to_contact": item.bill_to_contact,
-                "payment_term": item.payment_term.value if item.payment_term else None,
-            }
-            for position, item in enumerate(body.items)
-        ],
-    ).mappings()
-    return _assemble([inserted], {body.order_number: [_item(row) for row in items]}, {})[0], True
+    first = rows[0]
+    order_row = {
+        "order_number": body.order_number,
+        "issuer_id": body.issuer_id,
+        "customer_id": body.customer_id,
+        "status": first["order_status"],
+        "created_at": first["order_created_at"],
+        "stuck_since": None,
+        "completed_at": None,
+        "type": body.type.value,
+        "resold": body.resold,
+        "aligns_end_date": body.aligns_end_date,
+        "paid_at": None,
+    }
+    return _assemble([order_row], {body.order_number: [_item(row) for row in rows]}, {})[0], True
 
 
-def _existing_order(conn: Connection, order_number: str, digest: str) -> Order | None:
-    stored = conn.scalar(
-        select(orders.c.request_digest).where(orders.c.order_number == order_number)
+@dataclass(frozen=True)
+class _KnownFacts:
+    digest: str | None
+    parties: dict[str, Party]
+    currencies: dict[str, str]
+
+
+def _known_facts(conn: Connection, body: OrderIn) -> _KnownFacts:
+    """What a submission's checks need, in one round trip: the digest of an order already
+    recorded under the number, the order's parties and its offers' currencies."""
+    recorded = select(
+        literal("order").label("kind"),
+        orders.c.order_number.label("id"),
+        orders.c.request_digest.label("a"),
+        null().label("b"),
+    ).where(orders.c.order_number == body.order_number)
+    parties = select(literal("party"), partners.c.id, partners.c.level, partners.c.parent_id).where(
+        partners.c.id.in_([body.issuer_id, body.customer_id])
     )
-    if stored is None:
-        return None
+    offered = select(literal("offer"), offers.c.id, offers.c.currency, null()).where(
+        offers.c.id.in_({item.offer_id for item in body.items})
+    )
+    digest: str | None = None
+    found: dict[str, Party] = {}
+    currencies: dict[str, str] = {}
+    for row in conn.execute(union_all(recorded, parties, offered)).mappings():
+        if row["kind"] == "order":
+            digest = row["a"]
+        elif row["kind"] == "party":
+            found[row["id"]] = Party(level=PartnerLevel(row["a"]), parent_id=row["b"])
+        else:
+            currencies[row["id"]] = row["a"]
+    return _KnownFacts(digest=digest, parties=found, currencies=currencies)
+
+
+def _resubmitted(conn: Connection, order_number: str, stored: str, digest: str) -> Order:
     if stored != digest:
         raise Conflict(
             f"Order {order_number!r} was already submitted with different contents. "
@@ -104,29 +127,54 @@ def _existing_order(conn: Connection, order_number: str, digest: str) -> Order |
     return get_order(conn, order_number)
 
 
-def _validate_new_order(conn: Connection, body: OrderIn) -> None:
-    found = {
-        row.id: Party(level=PartnerLevel(row.level), parent_id=row.parent_id)
-        for row in conn.execute(
-            select(partners.c.id, partners.c.level, partners.c.parent_id).where(
-                partners.c.id.in_([body.issuer_id, body.customer_id])
-            )
-        )
-    }
-    check_parties(
-        body.issuer_id,
-        body.customer_id,
-        found.get(body.issuer_id),
-        found.get(body.customer_id),
+# The order and its items in one statement; nothing when the number is already taken.
+_INSERT_ORDER = text(
+    """
+    with new_order as (
+        insert into orders (
+            order_number, issuer_id, customer_id, request_digest, type, resold, aligns_end_date)
+        values (:order_number, :issuer_id, :customer_id, :digest, :type, :resold, :aligns)
+        on conflict (order_number) do nothing
+        returning order_number, status, created_at
+    ),
+    new_items as (
+        insert into order_items (
+            order_number, item_id, position, offer_id, quantity,
+            invoice_group_number, bill_to_contact, payment_term)
+        select new_order.order_number, i.item_id, i.position, i.offer_id, i.quantity,
+               i.invoice_group_number, i.bill_to_contact, i.payment_term
+        from new_order, unnest(
+            cast(:item_ids as text[]), cast(:positions as integer[]),
+            cast(:offer_ids as text[]), cast(:quantities as integer[]),
+            cast(:groups as text[]), cast(:contacts as text[]), cast(:terms as text[])
+        ) as i(item_id, position, offer_id, quantity,
+               invoice_group_number, bill_to_contact, payment_term)
+        returning *
     )
-    wanted = {item.offer_id for item in body.items}
-    currencies = {
-        row.id: row.currency
-        for row in conn.execute(
-            select(offers.c.id, offers.c.currency).where(offers.c.id.in_(wanted))
-        )
+    select new_items.*, new_order.status as order_status, new_order.created_at as order_created_at
+    from new_items cross join new_order
+    order by new_items.position
+    """
+)
+
+
+def _insert_params(body: OrderIn, digest: str) -> dict[str, Any]:
+    return {
+        "order_number": body.order_number,
+        "issuer_id": body.issuer_id,
+        "customer_id": body.customer_id,
+        "digest": digest,
+        "type": body.type.value,
+        "resold": body.resold,
+        "aligns": body.aligns_end_date,
+        "item_ids": [item.item_id for item in body.items],
+        "positions": list(range(len(body.items))),
+        "offer_ids": [item.offer_id for item in body.items],
+        "quantities": [item.quantity for item in body.items],
+        "groups": [item.invoice_group_number for item in body.items],
+        "contacts": [item.bill_to_contact for item in body.items],
+        "terms": [item.payment_term.value if item.payment_term else None for item in body.items],
     }
-    check_offers(wanted, currencies)
 
 
 def get_order(conn: Connection, order_number: str, *, visible_to: str | None = None) -> Order:
@@ -153,19 +201,19 @@ def _orders_with_items(conn: Connection, rows: list[Any]) -> list[Order]:
     # A per-order invoice is written in the transaction that completes its order, so orders
     # still waiting (every report's answer) need no look-up.
     completed = [row["order_number"] for row in rows if row["status"] == OrderStatus.completed]
-    invoice_ids = (
-        dict(
-            conn.execute(
-                select(invoices.c.order_number, invoices.c.id).where(
-                    invoices.c.order_number.in_(completed),
-                    invoices.c.type == InvoiceType.per_order,
-                )
-            ).all()
-        )
-        if completed
-        else {}
-    )
+    invoice_ids = _per_order_invoice_ids(conn, completed) if completed else {}
     return _assemble(rows, items, invoice_ids)
+
+
+def _per_order_invoice_ids(conn: Connection, order_numbers: list[str]) -> dict[str, Any]:
+    return dict(
+        conn.execute(
+            select(invoices.c.order_number, invoices.c.id).where(
+                invoices.c.order_number.in_(order_numbers),
+                invoices.c.type == InvoiceType.per_order,
+            )
+        ).all()
+    )
 
 
 def _item(row: Any) -> OrderItem:
@@ -263,75 +311,111 @@ def record_outcomes(
     conn: Connection, order_number: str, reports: Mapping[str, ProvisioningIn]
 ) -> tuple[Order, list[str]]:
     """Record several items' outcomes at once, all or none: each as `record_outcome` would, in
-    one locking read and one update. Returns the order and the items that changed."""
-    found = {
-        row.item_id: row
-        for row in conn.execute(
-            select(order_items.c.item_id, order_items.c.provisioning, order_items.c.reported_at)
-            .where(
-                order_items.c.order_number == order_number,
-                order_items.c.item_id.in_(list(reports)),
-            )
-            .with_for_update()
-        )
-    }
+    one locking read of the order and its items and one update that returns what it wrote, from
+    which the answer is built. Returns the order and the items that changed."""
+    rows = conn.execute(_LOCK_ORDER_ITEMS, {"order_number": order_number}).mappings().all()
+    if not rows:
+        raise NotFound(f"No order with number {order_number!r}.")
+    found = {row["item_id"]: row for row in rows}
     missing = [item_id for item_id in reports if item_id not in found]
     if missing:
-        if conn.scalar(select(orders.c.order_number).where(orders.c.order_number == order_number)):
-            raise NotFound(f"Order {order_number!r} has no item {missing[0]!r}.")
-        raise NotFound(f"No order with number {order_number!r}.")
+        raise NotFound(f"Order {order_number!r} has no item {missing[0]!r}.")
     pending = []
     for item_id, body in reports.items():
         item = found[item_id]
-        if item.provisioning == ProvisioningState.pending:
+        if item["provisioning"] == ProvisioningState.pending:
             pending.append(item_id)
-        elif item.provisioning != body.outcome:
+        elif item["provisioning"] != body.outcome:
             raise Conflict(
                 f"Item {item_id!r} of order {order_number!r} was already reported "
-                f"{item.provisioning} at {item.reported_at:%Y-%m-%d %H:%M:%S %Z}; an outcome, "
-                "once recorded, is final."
+                f"{item['provisioning']} at {item['reported_at']:%Y-%m-%d %H:%M:%S %Z}; an "
+                "outcome, once recorded, is final."
             )
+    items = {item_id: _item(row) for item_id, row in found.items()}
     if pending:
-        conn.execute(
-            update(order_items)
-            .where(
-                order_items.c.order_number == order_number,
-                order_items.c.item_id == bindparam("item"),
-            )
-            .values(
-                provisioning=bindparam("outcome"),
-                provisioning_reason=bindparam("reason"),
-                provisioned_at=case(
-                    (
-                        bindparam("succeeded", type_=Boolean),
-                        func.coalesce(bindparam("at", type_=DateTime(timezone=True)), func.now()),
-                    ),
-                    else_=null(),
-                ),
-                reported_at=func.now(),
-                reported_by=bindparam("operator"),
-            )
-            .execution_options(synchronize_session=False),
-            [_outcome_values(item_id, reports[item_id]) for item_id in pending],
-        )
+        for row in conn.execute(
+            _RECORD_OUTCOMES,
+            _outcome_params(order_number, [(item_id, reports[item_id]) for item_id in pending]),
+        ).mappings():
+            items[row["item_id"]] = _item(row)
         audited = [item_id for item_id in pending if isinstance(reports[item_id], ManualOutcomeIn)]
         if audited:
             conn.execute(
                 insert(audit_log),
                 [_audit_entry(order_number, item_id, reports[item_id]) for item_id in audited],
             )
-    return get_order(conn, order_number), pending
+    order_row = {key.removeprefix("order_"): rows[0][key] for key in _ORDER_COLUMNS}
+    order_row["order_number"] = order_number
+    invoice_ids = (
+        _per_order_invoice_ids(conn, [order_number])
+        if order_row["status"] == OrderStatus.completed
+        else {}
+    )
+    return _assemble([order_row], {order_number: list(items.values())}, invoice_ids)[0], pending
 
 
-def _outcome_values(item_id: str, body: ProvisioningIn) -> dict[str, Any]:
+_ORDER_COLUMNS = [
+    f"order_{column}"
+    for column in (
+        "issuer_id",
+        "customer_id",
+        "status",
+        "created_at",
+        "stuck_since",
+        "completed_at",
+        "type",
+        "resold",
+        "aligns_end_date",
+        "paid_at",
+    )
+]
+# Every item of the order is locked, not only the reported ones: reports on one order take
+# their turns, and the answer shows the order as it is once this report is recorded.
+_LOCK_ORDER_ITEMS = (
+    select(
+        *order_items.c, *(orders.c[key.removeprefix("order_")].label(key) for key in _ORDER_COLUMNS)
+    )
+    .join(orders, orders.c.order_number == order_items.c.order_number)
+    .where(order_items.c.order_number == bindparam("order_number"))
+    .order_by(order_items.c.position)
+    .with_for_update(of=order_items)
+)
+
+
+# The outcomes of the report's pending items in one statement, returning the items as stored.
+_RECORD_OUTCOMES = text(
+    """
+    update order_items as i
+    set provisioning = r.outcome,
+        provisioning_reason = r.reason,
+        provisioned_at = case when r.succeeded then coalesce(r.provisioned_at, now()) end,
+        reported_at = now(),
+        reported_by = r.operator
+    from unnest(
+        cast(:item_ids as text[]), cast(:outcomes as text[]), cast(:reasons as text[]),
+        cast(:succeeded as boolean[]), cast(:provisioned_at as timestamptz[]),
+        cast(:operators as text[])
+    ) as r(item_id, outcome, reason, succeeded, provisioned_at, operator)
+    where i.order_number = :order_number and i.item_id = r.item_id
+    returning i.*
+    """
+)
+
+
+def _outcome_params(
+    order_number: str, reported: list[tuple[str, ProvisioningIn]]
+) -> dict[str, Any]:
     return {
-        "item": item_id,
-        "outcome": body.outcome.value,
-        "reason": body.reason,
+        "order_number": order_number,
+        "item_ids": [item_id for item_id, _ in reported],
+        "outcomes": [body.outcome.value for _, body in reported],
+        "reasons": [body.reason for _, body in reported],
         # Only a succeeded item starts a subscription, then or now.
-        "succeeded": body.outcome is Outcome.succeeded,
-        "at": body.provisioned_at,
-        "operator": body.operator if isinstance(body, ManualOutcomeIn) else None,
+        "succeeded": [body.outcome is Outcome.succeeded for _, body in reported],
+        "provisioned_at": [body.provisioned_at for _, body in reported],
+        "operators": [
+            body.operator if isinstance(body, ManualOutcomeIn) else None for _, body in reported
+        ],
     }
 
 

@@ -30,6 +30,7 @@ async def start_once(
     static_summary: str | None = None,
     start_signal: str | None = None,
     start_signal_args: Sequence[BaseModel] = (),
+    request_eager_start: bool = False,
 ) -> bool:
     """Start a workflow whose id names one piece of business work. When that id is running, or
     has run under a policy that refuses another run, the work is already in hand: False."""
@@ -45,6 +46,7 @@ async def start_once(
             static_summary=static_summary,
             start_signal=start_signal,
             start_signal_args=start_signal_args,
+            request_eager_start=request_eager_start,
         )
     except WorkflowAlreadyStartedError:
         return False

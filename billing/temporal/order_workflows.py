@@ -38,6 +38,7 @@ def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
         customer_id=order.customer_id,
         item_ids=[item.item_id for item in order.items],
         stuck_after=stuck_after,
+        upserts_changes_only=True,
     )
 
 
@@ -76,6 +77,9 @@ async def _start(
         ),
         start_signal=signal[0] if signal is not None else None,
         start_signal_args=[signal[1]] if signal is not None else [],
+        # Where the API shares its client with a worker of the task queue (one process), the
+        # first workflow task comes back with the start: no poll for it. Ignored elsewhere.
+        request_eager_start=signal is None,
     )
 
 

@@ -10,9 +10,27 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing.metrics import engine_registry
 from starter.api.context import AppContext
+
+Handler = Callable[[ASGIApp, Scope, Receive, Send], Awaitable[None]]
+
+
+class _HttpOnly:
+    """Plain ASGI rather than `@app.middleware("http")`: that wrapper runs the rest of the
+    application in a task of its own with streams between the two, a cost on every request."""
+
+    def __init__(self, app: ASGIApp, handle: Handler) -> None:
+        self.app = app
+        self.handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.handle(self.app, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -30,22 +48,25 @@ def install(app: FastAPI) -> None:
         registry=registry,
     )
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def measure(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
+
+        async def recorded(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await app(scope, receive, recorded)
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = getattr(scope.get("route"), "path", "unmatched")
             if template != "/metrics":
-                requests.labels(request.method, template, str(status)).inc()
-                latency.labels(request.method, template).observe(time.perf_counter() - started)
+                requests.labels(scope["method"], template, str(status)).inc()
+                latency.labels(scope["method"], template).observe(time.perf_counter() - started)
+
+    app.add_middleware(_HttpOnly, handle=measure)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def expose_metrics(request: Request) -> Response:

@@ -7,9 +7,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing.structured_logs import ORDER_NUMBER, log_context
 
@@ -25,33 +26,51 @@ async def bind_order_number(request: Request) -> None:
         ORDER_NUMBER.set(number)
 
 
-def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def identify(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        offered = request.headers.get(HEADER, "")
+class _IdentifyRequests:
+    """Plain ASGI rather than `@app.middleware("http")`: that wrapper runs the rest of the
+    application in a task of its own with streams between the two, a cost on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get(HEADER, "")
         request_id = offered if _ACCEPTABLE.match(offered) else uuid.uuid4().hex
         started = time.perf_counter()
+        status = 500
+
+        async def identified(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[HEADER] = request_id
+            await send(message)
+
         with log_context(request_id=request_id):
-            response = await call_next(request)
-            route = request.scope.get("route")
+            await self.app(scope, receive, identified)
+            route = scope.get("route")
+            path = scope["path"]
             log.info(
                 "%s %s %s",
-                request.method,
-                getattr(route, "path", request.url.path),
-                response.status_code,
+                scope["method"],
+                getattr(route, "path", path),
+                status,
                 extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     **{
                         key: value
-                        for key, value in request.scope.get("path_params", {}).items()
+                        for key, value in scope.get("path_params", {}).items()
                         if key == "order_number"
                     },
                 },
             )
-        response.headers[HEADER] = request_id
-        return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(_IdentifyRequests)

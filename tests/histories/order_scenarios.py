@@ -107,10 +107,77 @@ async def orphan_recovered(r: Recorder) -> None:
     await r.save("order_recovery", recovery_id)
 
 
+async def upserts_on_change_per_item(r: Recorder) -> None:
+    """An order started with the search attributes it shows and updated only when one changes:
+    reports one item at a time, one failed."""
+    world = await build_world(r.api, "rec-changes")
+    number = world.order_number("CHANGES")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1), ("e5", world.e5, 1)],
+    )
+    await report(r.api, number, "sec", "succeeded")
+    await report(r.api, number, "data", "failed", reason="provisioning rejected")
+    await report(r.api, number, "e5", "succeeded")
+    await r.save("order_upserts_on_change_per_item", workflow_id(number))
+
+
+async def upserts_on_change_batched(r: Recorder) -> None:
+    """The same shape, every outcome in one report: billing starts in the signal's task."""
+    world = await build_world(r.api, "rec-changes-batch")
+    number = world.order_number("CHANGES-BATCH")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1), ("e5", world.e5, 1)],
+    )
+    response = await r.api.post(
+        f"/v1/orders/{number}/provisioning",
+        json={
+            "items": [
+                {"item_id": "sec", "outcome": "succeeded"},
+                {"item_id": "data", "outcome": "succeeded"},
+                {"item_id": "e5", "outcome": "succeeded"},
+            ]
+        },
+    )
+    response.raise_for_status()
+    await r.save("order_upserts_on_change_batched", workflow_id(number))
+
+
+async def upserts_on_change_stuck(r: Recorder) -> None:
+    """The same shape for an order found stuck, then resolved by hand."""
+    world = await build_world(r.api, "rec-changes-stuck")
+    number = world.order_number("CHANGES-STUCK")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1)],
+    )
+    await report(r.api, number, "sec", "succeeded")
+    await r.env.sleep(timedelta(hours=25))
+    response = await r.api.post(
+        f"/v1/orders/{number}/items/data/manual-outcome",
+        json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
+    )
+    response.raise_for_status()
+    await r.save("order_upserts_on_change_stuck", workflow_id(number))
+
+
 SCENARIOS = {
     "order_recovery": orphan_recovered,
     "order_all_succeed": all_succeed,
     "order_partial_failure": partial_failure,
     "order_batched_report": batched_report,
     "order_stuck_then_resolved": stuck_then_resolved,
+    "order_upserts_on_change_per_item": upserts_on_change_per_item,
+    "order_upserts_on_change_batched": upserts_on_change_batched,
+    "order_upserts_on_change_stuck": upserts_on_change_stuck,
 }
