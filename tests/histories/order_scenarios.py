@@ -13,80 +13,6 @@ from workflows.order import workflow_id
 from workflows.order_recovery import OrderRecoveryWorkflow
 
 
-async def all_succeed(r: Recorder) -> None:
-    world = await build_world(r.api, "rec-all")
-    number = world.order_number("ALL")
-    await submit(
-        r.api,
-        number,
-        world.seller,
-        world.customer,
-        [("sec", world.security, 2), ("e5", world.e5, 1)],
-    )
-    await report(r.api, number, "sec", "succeeded")
-    await report(r.api, number, "e5", "succeeded")
-    await r.save("order_all_succeed", workflow_id(number))
-
-
-async def partial_failure(r: Recorder) -> None:
-    world = await build_world(r.api, "rec-partial")
-    number = world.order_number("PARTIAL")
-    await submit(
-        r.api,
-        number,
-        world.seller,
-        world.customer,
-        [("sec", world.security, 1), ("data", world.data, 1)],
-    )
-    await report(r.api, number, "sec", "succeeded")
-    await report(r.api, number, "data", "failed", reason="provisioning rejected")
-    await r.save("order_partial_failure", workflow_id(number))
-
-
-async def batched_report(r: Recorder) -> None:
-    world = await build_world(r.api, "rec-batch")
-    number = world.order_number("BATCH")
-    await submit(
-        r.api,
-        number,
-        world.seller,
-        world.customer,
-        [("sec", world.security, 1), ("data", world.data, 1), ("e5", world.e5, 1)],
-    )
-    response = await r.api.post(
-        f"/v1/orders/{number}/provisioning",
-        json={
-            "items": [
-                {"item_id": "sec", "outcome": "succeeded"},
-                {"item_id": "data", "outcome": "failed", "reason": "provisioning rejected"},
-                {"item_id": "e5", "outcome": "succeeded"},
-            ]
-        },
-    )
-    response.raise_for_status()
-    await r.save("order_batched_report", workflow_id(number))
-
-
-async def stuck_then_resolved(r: Recorder) -> None:
-    world = await build_world(r.api, "rec-stuck")
-    number = world.order_number("STUCK")
-    await submit(
-        r.api,
-        number,
-        world.seller,
-        world.customer,
-        [("sec", world.security, 1), ("data", world.data, 1)],
-    )
-    await report(r.api, number, "sec", "succeeded")
-    await r.env.sleep(timedelta(hours=25))
-    response = await r.api.post(
-        f"/v1/orders/{number}/items/data/manual-outcome",
-        json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
-    )
-    response.raise_for_status()
-    await r.save("order_stuck_then_resolved", workflow_id(number))
-
-
 async def orphan_recovered(r: Recorder) -> None:
     world = await build_world(r.api, "rec-orphan")
     number = world.order_number("ORPHAN")
@@ -171,12 +97,12 @@ async def upserts_on_change_stuck(r: Recorder) -> None:
     await r.save("order_upserts_on_change_stuck", workflow_id(number))
 
 
+# order_all_succeed, order_partial_failure, order_batched_report and order_stuck_then_resolved
+# were recorded before orders upserted their search attributes only on change. They stay
+# committed and replayed, for the orders still running in that shape, and are never recorded
+# again: the scenarios above record the shape orders start in now.
 SCENARIOS = {
     "order_recovery": orphan_recovered,
-    "order_all_succeed": all_succeed,
-    "order_partial_failure": partial_failure,
-    "order_batched_report": batched_report,
-    "order_stuck_then_resolved": stuck_then_resolved,
     "order_upserts_on_change_per_item": upserts_on_change_per_item,
     "order_upserts_on_change_batched": upserts_on_change_batched,
     "order_upserts_on_change_stuck": upserts_on_change_stuck,
