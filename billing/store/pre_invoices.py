@@ -153,20 +153,29 @@ def page_bounds(
     `cursor`, and whether receivers may follow the last one. Pages with explicit bounds can run
     side by side without one of them missing a receiver made meanwhile: a new receiver falls
     inside a page's bounds, or after the last."""
-    receivers = list(
-        conn.execute(
-            text(
-                "select distinct customer_id from subscriptions "
-                "where issuer_id = :issuer and billed_by_delta and customer_id > :cursor "
-                "order by customer_id limit :limit"
-            ),
-            {"issuer": issuer_id, "cursor": cursor or "", "limit": page_size * pages},
-        ).scalars()
-    )
+    receivers = _receivers_after(conn, issuer_id, cursor, last=None, limit=page_size * pages)
     bounds = receivers[page_size - 1 :: page_size]
     if receivers and (not bounds or bounds[-1] != receivers[-1]):
         bounds.append(receivers[-1])
     return bounds, len(receivers) == page_size * pages
+
+
+def _receivers_after(
+    conn: Connection, issuer_id: str, cursor: str | None, *, last: str | None, limit: int | None
+) -> list[str]:
+    """The issuer's receivers billed by delta invoicing after `cursor`, in order: up to and
+    including `last` if given, at most `limit` if given."""
+    return list(
+        conn.execute(
+            text(
+                "select distinct customer_id from subscriptions "
+                "where issuer_id = :issuer and billed_by_delta and customer_id > :cursor "
+                "and (cast(:last as text) is null or customer_id <= :last) "
+                "order by customer_id limit :limit"
+            ),
+            {"issuer": issuer_id, "cursor": cursor or "", "last": last, "limit": limit},
+        ).scalars()
+    )
 
 
 def assign_missing_periods(conn: Connection, issuer_id: str) -> int:
@@ -230,21 +239,8 @@ def generate_page(
     # memory when given some.
     conn.execute(text("set local jit = off"))
     conn.execute(text("set local work_mem = '64MB'"))
-    receivers = list(
-        conn.execute(
-            text(
-                "select distinct customer_id from subscriptions "
-                "where issuer_id = :issuer and billed_by_delta "
-                "and customer_id > :cursor and (cast(:last as text) is null or customer_id <= :last)"
-                " order by customer_id limit :limit"
-            ),
-            {
-                "issuer": issuer_id,
-                "cursor": cursor or "",
-                "last": last,
-                "limit": None if last is not None else page_size,
-            },
-        ).scalars()
+    receivers = _receivers_after(
+        conn, issuer_id, cursor, last=last, limit=None if last is not None else page_size
     )
     if not receivers:
         return PageDone(None, 0, 0, 0)
