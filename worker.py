@@ -77,12 +77,13 @@ def build_worker(
     order_stuck_after: timedelta = timedelta(hours=24),
     webhook_private_targets: bool = False,
     pre_invoice_parallel_pages: int = 2,
+    run_parallel_pages: int = 2,
 ) -> Worker:
     orders = OrderActivities(engine)
     recovery = OrderRecoveryActivities(
         engine, client, task_queue=task_queue, stuck_after=order_stuck_after
     )
-    runs = BillingRunActivities(engine)
+    runs = BillingRunActivities(engine, parallel_pages=run_parallel_pages)
     summaries = SummaryActivities(engine, client)
     tax = TaxSyncActivities(engine, tax_provider or BuiltinTaxProvider())
     pre_invoices = PreInvoiceActivities(engine, parallel_pages=pre_invoice_parallel_pages)
@@ -141,6 +142,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         order_stuck_after=settings.order_stuck_after,
         webhook_private_targets=settings.webhook_allow_private_targets,
         pre_invoice_parallel_pages=settings.pre_invoice_parallel_pages,
+        run_parallel_pages=settings.run_parallel_pages,
     )
 
 

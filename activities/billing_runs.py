@@ -2,11 +2,16 @@
 transaction; an activity works through several pages, heartbeating the cursor after each, so a
 retried activity (a worker crash, a lost heartbeat) resumes after the last committed page. A
 page redone anyway (crash between commit and heartbeat) invoices nothing twice: the schema's
-unique grouping key and the `invoice_id is null` guard see to it."""
+unique grouping key and the `invoice_id is null` guard see to it.
+
+The month-end run writes `parallel_pages` pages of disjoint customers at a time, each on its
+own connection: they take turns only to number their invoices. The cursor is heartbeaten once
+the whole round has committed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from sqlalchemy import Connection, Engine
@@ -31,8 +36,10 @@ Page = Callable[[Connection, str | None], tuple[str | None, int, Invoiced, int]]
 
 
 class BillingRunActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, parallel_pages: int = 1) -> None:
         self._engine = engine
+        self._parallel = max(1, parallel_pages)
+        self._pages = ThreadPoolExecutor(self._parallel, thread_name_prefix="run-page")
 
     @activity.defn(name="start_billing_run")
     def start_billing_run(self, run: RunStartInput) -> None:
@@ -49,19 +56,51 @@ class BillingRunActivities:
     def invoice_period_pages(self, pages: PagesInput) -> PagesResult:
         assert pages.issuer_id is not None
         issuer_id, period = pages.issuer_id, Period.parse(pages.period)
+        details = activity.info().heartbeat_details
+        # Resume after the last round a previous attempt committed and reported.
+        cursor: str | None = str(details[0]) if details else pages.cursor
+        result = PagesResult(cursor=cursor)
 
-        def page(conn: Connection, cursor: str | None) -> tuple[str | None, int, Invoiced, int]:
-            done = month_end.invoice_page(
-                conn,
-                run_id=pages.run_id,
-                issuer_id=issuer_id,
-                period=period,
-                cursor=cursor,
-                page_size=pages.page_size,
-            )
-            return done.next_cursor, done.keys, done.invoiced, 0
+        def page(bounds: tuple[str | None, str]) -> month_end.PageDone:
+            after, last = bounds
+            with self._engine.begin() as conn:
+                done = month_end.invoice_page(
+                    conn,
+                    run_id=pages.run_id,
+                    issuer_id=issuer_id,
+                    period=period,
+                    cursor=after,
+                    page_size=pages.page_size,
+                    last=last,
+                )
+                kill_point("run_page.in_transaction")
+            kill_point("run_page.after_commit")
+            return done
 
-        return self._work_through(pages, page)
+        done_pages = 0
+        while done_pages < pages.max_pages:
+            with self._engine.begin() as conn:
+                bounds, more = month_end.page_bounds(
+                    conn, issuer_id, cursor, pages.page_size, self._parallel
+                )
+            if not bounds:
+                return result.model_copy(update={"cursor": None})
+            # Every page of the round commits or the round fails: the next round, or a retry
+            # from the heartbeat, starts after the last bound only once all of them are in.
+            for done in self._pages.map(page, zip([cursor, *bounds[:-1]], bounds, strict=True)):
+                result = PagesResult(
+                    cursor=result.cursor,
+                    invoices_created=result.invoices_created + done.invoiced.invoices_created,
+                    lines_invoiced=result.lines_invoiced + done.invoiced.lines_invoiced,
+                    customers_done=result.customers_done + done.keys,
+                )
+            done_pages += len(bounds)
+            cursor = bounds[-1] if more else None
+            result = result.model_copy(update={"cursor": cursor})
+            if cursor is None:
+                return result
+            activity.heartbeat(cursor)
+        return result
 
     @activity.defn(name="generate_renewal_orders")
     def generate_renewal_orders(self, pages: PagesInput) -> PagesResult:

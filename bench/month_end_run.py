@@ -1,13 +1,14 @@
 """Benchmark: a month-end run over many customers against one raw INSERT ... SELECT.
 
     python3 dev.py bench month_end_run [--customers 100000] [--lines 10] [--page-size 500]
-                                       [--sizes 1,4,16]
+                                       [--parallel-pages 2] [--sizes 1,4,16]
 
 Makes a fresh database (DATABASE_URL's server, else an embedded one), generates the customers
 and their uninvoiced monthly lines with set-based SQL, then measures:
 
 1. the real month-end run: BillingRun workflow on a Temporal dev server, its activities on a
-   worker, paging through customers, one transaction per page;
+   worker, paging through customers, one transaction per page, `--parallel-pages` pages side
+   by side (BILLING_RUN_PARALLEL_PAGES);
 2. the floor: the same lines grouped into the same invoices by one raw INSERT ... SELECT + link
    in one transaction (no paging, no workflow, no resumability), on copies of the two tables
    that carry only what the engine cannot do without: primary keys, the line's business key,
@@ -184,13 +185,21 @@ def baseline(engine: Engine, period: Period, *, schema: str = "public") -> tuple
     return row.invoices, row.lines
 
 
-async def run_month_end(url: str, period: Period, page_size: int) -> tuple[RunResult, float]:
+async def run_month_end(
+    url: str, period: Period, page_size: int, parallel_pages: int
+) -> tuple[RunResult, float]:
     """Start the servers, then time the run alone: from start to result."""
     engine = make_engine(url, pool_size=8)
     env = await engine_dev_server()
     async with env:
         queue = "bench"
-        async with build_worker(env.client, engine, task_queue=queue, max_concurrent_activities=8):
+        async with build_worker(
+            env.client,
+            engine,
+            task_queue=queue,
+            max_concurrent_activities=8,
+            run_parallel_pages=parallel_pages,
+        ):
             started = time.perf_counter()
             result = await env.client.execute_workflow(
                 BillingRunWorkflow.run,
@@ -207,7 +216,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(customers: int, lines: int, page_size: int) -> dict[str, float]:
+def measure(customers: int, lines: int, page_size: int, parallel_pages: int) -> dict[str, float]:
     """One size: generate, run the engine, then the floor and the engine-schema statement."""
     with fresh_database("billing_bench") as url:
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -219,9 +228,10 @@ def measure(customers: int, lines: int, page_size: int) -> dict[str, float]:
             f"generated {customers:,} customers x {lines} lines in {time.perf_counter() - t:.1f} s"
         )
 
-        result, workflow_s = asyncio.run(run_month_end(url, period, page_size))
+        result, workflow_s = asyncio.run(run_month_end(url, period, page_size, parallel_pages))
         print(
-            f"month-end run (workflow + activities, {page_size} customers/page): "
+            f"month-end run (workflow + activities, {page_size} customers/page, "
+            f"{parallel_pages} side by side): "
             f"{workflow_s:.1f} s  -> {result.invoices_created:,} invoices, "
             f"{result.lines_invoiced:,} lines"
         )
@@ -251,6 +261,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=10, help="lines per customer")
     parser.add_argument("--page-size", type=int, default=500, help="customers per transaction")
     parser.add_argument(
+        "--parallel-pages", type=int, default=2, help="pages the worker writes side by side"
+    )
+    parser.add_argument(
         "--sizes", default="1", help="comma-separated multiples of --customers, e.g. 1,4,16"
     )
     args = parser.parse_args()
@@ -259,7 +272,9 @@ def main() -> None:
     figures = {}
     for size in sizes:
         print(f"-- size {size}x: {args.customers * size:,} customers")
-        figures[size] = measure(args.customers * size, args.lines, args.page_size)
+        figures[size] = measure(
+            args.customers * size, args.lines, args.page_size, args.parallel_pages
+        )
     if len(sizes) > 1:
         first = figures[sizes[0]]
         for size in sizes[1:]:

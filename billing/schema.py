@@ -301,7 +301,13 @@ billing_lines = Table(
     Column("amount", Money, nullable=False),
     Column("currency", Currency, nullable=False),
     Column("invoice_frequency", Text, nullable=False),
-    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), nullable=True),
+    # Deferrable: a billing run links lines to invoices it inserts later in the transaction.
+    Column(
+        "invoice_id",
+        UUID(as_uuid=True),
+        ForeignKey("invoices.id", deferrable=True, initially="IMMEDIATE"),
+        nullable=True,
+    ),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("invoice_group_number", Text, nullable=True),
     Column("bill_to_contact", Text, nullable=True),

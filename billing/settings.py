@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     pre_invoice_parallel_pages: int = Field(
         default=2, ge=1, alias="BILLING_PRE_INVOICE_PARALLEL_PAGES"
     )
+    # Pages of one month-end run a worker invoices side by side, each on its own connection.
+    run_parallel_pages: int = Field(default=2, ge=1, alias="BILLING_RUN_PARALLEL_PAGES")
     # Concurrent long polls for workflow and activity tasks on one worker.
     workflow_task_polls: int = Field(default=5, ge=2, alias="BILLING_WORKFLOW_TASK_POLLS")
     activity_task_polls: int = Field(default=5, ge=1, alias="BILLING_ACTIVITY_TASK_POLLS")

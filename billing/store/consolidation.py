@@ -17,7 +17,6 @@ from billing.store.run_invoicing import (
     add_progress,
     grouping_key_sql,
     invoice_renew_and_complete,
-    lock_sequences,
 )
 from billing.vocabulary import InvoiceType
 
@@ -108,7 +107,6 @@ def consolidate_page(
     ).all()
     if not customers:
         return None, 0, Invoiced(0, 0)
-    last_numbers = lock_sequences(conn, [row.issuer_id for row in customers])
     key = grouping_key_sql(receiver_id="d.customer_id", currency="l.currency")
     conn.execute(
         text(
@@ -130,10 +128,7 @@ def consolidate_page(
         consolidates_now_params(),
     )
     invoiced = invoice_renew_and_complete(
-        conn,
-        invoice_type=InvoiceType.consolidated.value,
-        last_numbers=last_numbers,
-        run_round=run_round(conn, run_id),
+        conn, invoice_type=InvoiceType.consolidated.value, run_round=run_round(conn, run_id)
     )
     add_progress(conn, run_id, customers=len(customers), invoiced=invoiced)
     next_cursor = customers[-1].customer_id if len(customers) == page_size else None

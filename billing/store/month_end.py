@@ -16,7 +16,6 @@ from billing.store.run_invoicing import (
     add_progress,
     grouping_key_sql,
     invoice_renew_and_complete,
-    lock_sequences,
     payment_term_days_sql,
 )
 from billing.vocabulary import InvoiceGrouping, InvoiceType
@@ -128,6 +127,49 @@ def _stage_sql(grouping: InvoiceGrouping, leave_for_consolidation: bool) -> str:
         """
 
 
+def _page_column(grouping: InvoiceGrouping) -> str:
+    return "vendor_id" if grouping is InvoiceGrouping.vendor else "receiver_id"
+
+
+def _keys_after(
+    conn: Connection,
+    issuer_id: str,
+    column: str,
+    cursor: str | None,
+    *,
+    last: str | None,
+    limit: int,
+) -> list[str]:
+    """The receivers (or vendors) with uninvoiced lines after `cursor`, in order: up to and
+    including `last` if given, at most `limit`."""
+    return list(
+        conn.execute(
+            text(
+                f"select distinct {column} from billing_lines "
+                f"where issuer_id = :issuer and invoice_id is null and {column} > :cursor "
+                f"and (cast(:last as text) is null or {column} <= :last) "
+                f"order by {column} limit :limit"
+            ),
+            {"issuer": issuer_id, "cursor": cursor or "", "last": last, "limit": limit},
+        ).scalars()
+    )
+
+
+def page_bounds(
+    conn: Connection, issuer_id: str, cursor: str | None, page_size: int, pages: int
+) -> tuple[list[str], bool]:
+    """The last receiver (or vendor) of each of the next `pages` pages of `page_size` after
+    `cursor`, and whether more may follow the last one. Pages with explicit bounds run side by
+    side without one of them missing a customer whose lines arrive meanwhile: it falls inside a
+    page's bounds, or after the last."""
+    column = _page_column(issuer_billing(conn, issuer_id).grouping)
+    keys = _keys_after(conn, issuer_id, column, cursor, last=None, limit=page_size * pages)
+    bounds = keys[page_size - 1 :: page_size]
+    if keys and (not bounds or bounds[-1] != keys[-1]):
+        bounds.append(keys[-1])
+    return bounds, len(keys) == page_size * pages
+
+
 def invoice_page(
     conn: Connection,
     *,
@@ -136,20 +178,13 @@ def invoice_page(
     period: Period,
     cursor: str | None,
     page_size: int,
+    last: str | None = None,
 ) -> PageDone:
-    """Invoice the next `page_size` receivers (or vendors) after `cursor`, in this transaction."""
+    """Invoice the next `page_size` receivers (or vendors) after `cursor`, none after `last` if
+    given, in this transaction."""
     billing = issuer_billing(conn, issuer_id)
-    last_numbers = lock_sequences(conn, [issuer_id])
-    page_column = "vendor_id" if billing.grouping is InvoiceGrouping.vendor else "receiver_id"
-    keys = list(
-        conn.execute(
-            text(
-                f"select distinct {page_column} from billing_lines "
-                f"where issuer_id = :issuer and invoice_id is null and {page_column} > :cursor "
-                f"order by {page_column} limit :limit"
-            ),
-            {"issuer": issuer_id, "cursor": cursor or "", "limit": page_size},
-        ).scalars()
+    keys = _keys_after(
+        conn, issuer_id, _page_column(billing.grouping), cursor, last=last, limit=page_size
     )
     if not keys:
         return PageDone(next_cursor=None, keys=0, invoiced=Invoiced(0, 0))
@@ -165,10 +200,7 @@ def invoice_page(
         },
     )
     invoiced = invoice_renew_and_complete(
-        conn,
-        invoice_type=InvoiceType.periodic.value,
-        last_numbers=last_numbers,
-        run_round=run_round(conn, run_id),
+        conn, invoice_type=InvoiceType.periodic.value, run_round=run_round(conn, run_id)
     )
     add_progress(conn, run_id, customers=len(keys), invoiced=invoiced)
     return PageDone(

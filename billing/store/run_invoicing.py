@@ -2,20 +2,17 @@
 of uninvoiced lines (staged in the temp table `run_lines`) into invoices, in the caller's
 transaction.
 
-Gapless numbers: the issuer's sequence row is locked first (the same row per-order invoices
-take), which also serialises every run that invoices for that issuer, so two runs never race
-for the same lines; each invoice takes its number in the insert that writes it, and only groups
-not invoiced yet are numbered. Idempotency: each invoice carries (issuer, type, period,
-grouping key, round), unique in the schema, so a group already invoiced makes nothing (and a
-second invoice for one could never commit); lines are linked only where invoice_id is still
-NULL.
+Gapless numbers: each invoice takes its number in the insert that writes it, under a lock on
+the issuer's sequence row (the same row per-order invoices take), locked only for that last
+statement. Idempotency: a line is linked only while its invoice_id is NULL, and each invoice
+carries (issuer, type, period, grouping key, round), unique in the schema, so a group already
+invoiced in the round makes nothing and a second invoice for one could never commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
@@ -94,90 +91,38 @@ class Invoiced:
     lines_invoiced: int
 
 
-# The steps of invoicing staged lines, as the parts of one statement: PostgreSQL runs them on
-# one snapshot in one round trip, each reading what the one before it returned.
+# Invoicing staged lines takes three statements, so that the issuer's number sequence, which
+# every per-order invoice of the issuer waits for too, is locked only for the last one:
+# 1. one group per grouping key of the staged lines, each with its invoice's id (ascending);
+# 2. the staged lines still uninvoiced join their group's invoice-to-be (the foreign key to the
+#    invoice is checked at commit), with what that renews and completes;
+# 3. under the sequence lock, one invoice per group that got lines, numbered in the order of its
+#    first line and totalled from the lines it got.
+# Pages of disjoint customers therefore run side by side and take turns only for step 3. Two
+# writers that staged the same line (a retried page beside the attempt it replaced) cannot
+# both take it: the second one's update waits for the first one's row lock, then sees the line
+# invoiced and skips it; each invoice's total is the sum of the lines it actually got.
 
-# One group per grouping key of the staged lines, with its subtotal and its first line.
-_GROUP_STAGED_LINES = """
-    groups as (
-        select issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-               invoice_group_number, bill_to_contact, payment_term, due_date,
-               sum(amount) as subtotal, min(id) as first_line
-        from run_lines
-        group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-                 invoice_group_number, bill_to_contact, payment_term, due_date
-    )"""
+_GROUP_STAGED_LINES = f"""
+    create temp table run_groups on commit drop as
+    select {ascending_uuid_sql("row_number() over (order by issuer_id, min(id))")} as invoice_id,
+           issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+           invoice_group_number, bill_to_contact, payment_term, due_date
+    from run_lines
+    group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+             invoice_group_number, bill_to_contact, payment_term, due_date
+    """
 
-# The groups, numbered after their issuer's last number in the order of their first line.
-_NUMBER_GROUPS = """
-    numbering as (
-        select unnest(cast(:issuers as text[])) as issuer_id,
-               unnest(cast(:lasts as bigint[])) as last_number
-    ),
-    new_groups as (
-        select g.*, n.last_number + row_number() over (
-                   partition by g.issuer_id order by g.first_line) as seq,
-               row_number() over (order by g.issuer_id, g.first_line) as made
-        from groups g join numbering n using (issuer_id)
-    )"""
-
-# One invoice per group, numbered as it is written. No ON CONFLICT: a group this round has
-# invoiced already violates the unique run-group key, which rolls the statement back instead of
-# leaving a gap in the numbers (see invoice_renew_and_complete).
-_INSERT_NUMBERED_INVOICES = f"""
-    inserted as (
-        insert into invoices (
-            id, number, type, status, issuer_id, receiver_id, vendor_id, currency,
-            subtotal, total, bill_to_contact, payment_term, due_date,
-            invoice_group_number, period, grouping_key, run_round
-        )
-        select {ascending_uuid_sql("made")}, {number_sql("seq")}, :type, 'verified', issuer_id,
-               receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
-               payment_term, due_date, invoice_group_number, period, grouping_key, :round
-        from new_groups
-        returning id, issuer_id, period, grouping_key
-    )"""
-
-# The same, for a page some of whose groups this round has invoiced already (lines that arrived
-# after their group's invoice was made): the unique index skips those groups, and the invoices
-# it did write are numbered afterwards (number_new_invoices), once it is known which they are.
-_INSERT_NEW_INVOICES = """
-    inserted as (
-        insert into invoices (
-            number, type, status, issuer_id, receiver_id, vendor_id, currency,
-            subtotal, total, bill_to_contact, payment_term, due_date,
-            invoice_group_number, period, grouping_key, run_round
-        )
-        select 'pending:' || gen_random_uuid(), :type, 'verified', issuer_id,
-               receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
-               payment_term, due_date, invoice_group_number, period, grouping_key, :round
-        from groups
-        on conflict (issuer_id, type, period, grouping_key, run_round)
-            where grouping_key is not null do nothing
-        returning id, issuer_id, period, grouping_key
-    )"""
-
-# Each staged line not invoiced yet joins its group's new invoice.
-_LINK_LINES_TO_NEW_INVOICES = """
-    linked as (
-        update billing_lines l set invoice_id = ins.id
+# Step 2, one statement: the link, the renewals of the subscriptions whose renewal orders the
+# lines invoice, the orders completed, and what each invoice-to-be got.
+_LINK_RENEW_AND_COMPLETE = """
+    with linked as (
+        update billing_lines l set invoice_id = g.invoice_id
         from run_lines r
-        join inserted ins using (issuer_id, period, grouping_key)
+        join run_groups g using (issuer_id, period, grouping_key)
         where l.id = r.id and l.invoice_id is null
-        returning l.id, l.subscription_id, l.order_number
-    )"""
-
-# The issuers' sequences (locked by the caller) move past the numbers just taken.
-_ADVANCE_SEQUENCES = """
-    advanced as (
-        update invoice_number_sequences q set last_number = q.last_number + c.n
-        from (select issuer_id, count(*) as n from inserted group by issuer_id) c
-        where q.issuer_id = c.issuer_id and q.series = :series
-        returning 1
-    )"""
-
-# Once the invoice for a renewal order exists, the subscription renews for another term.
-_RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS = """
+        returning l.id, l.invoice_id, l.amount, l.subscription_id, l.order_number
+    ),
     renewed as (
         update subscriptions s
         set expires_at = s.expires_at + make_interval(months => o.term_months),
@@ -186,126 +131,116 @@ _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS = """
         where s.id = k.subscription_id and s.renewal_order_number = k.order_number
           and o.id = s.offer_id
         returning 1
-    )"""
-
-# An open order whose lines are invoiced is complete.
-_COMPLETE_ORDERS_OF_INVOICED_LINES = """
+    ),
     closed as (
         update orders set status = 'completed', completed_at = now()
         where status = 'open'
           and order_number in (select order_number from linked where order_number is not null)
         returning 1
-    )"""
-
-_RESULT = """
-    select coalesce((select array_agg(id) from inserted), '{}') as ids,
-           (select count(*) from linked) as lines,
-           (select count(*) from renewed) + (select count(*) from closed) as side_effects
+    ),
+    got as (
+        insert into run_invoice_totals (invoice_id, subtotal, first_line)
+        select invoice_id, sum(amount), min(id) from linked group by invoice_id
+        returning 1
+    )
+    select (select count(*) from linked) as lines,
+           (select count(*) from got) + (select count(*) from renewed)
+               + (select count(*) from closed) as side_effects
     """
 
+# Step 3. No ON CONFLICT: a group this round has invoiced already violates the unique run-group
+# key, which rolls the page back to its savepoint (see invoice_staged_lines).
+_INSERT_NUMBERED_INVOICES = f"""
+    with numbering as (
+        select unnest(cast(:issuers as text[])) as issuer_id,
+               unnest(cast(:lasts as bigint[])) as last_number
+    ),
+    numbered as (
+        select g.*, t.subtotal, n.last_number + row_number() over (
+                   partition by g.issuer_id order by t.first_line) as seq
+        from run_invoice_totals t
+        join run_groups g using (invoice_id)
+        join numbering n using (issuer_id)
+    ),
+    inserted as (
+        insert into invoices (
+            id, number, type, status, issuer_id, receiver_id, vendor_id, currency,
+            subtotal, total, bill_to_contact, payment_term, due_date,
+            invoice_group_number, period, grouping_key, run_round
+        )
+        select invoice_id, {number_sql("seq")}, :type, 'verified', issuer_id,
+               receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
+               payment_term, due_date, invoice_group_number, period, grouping_key, :round
+        from numbered
+        returning issuer_id
+    ),
+    advanced as (
+        update invoice_number_sequences q set last_number = q.last_number + c.n
+        from (select issuer_id, count(*) as n from inserted group by issuer_id) c
+        where q.issuer_id = c.issuer_id and q.series = :series
+        returning 1
+    )
+    select (select count(*) from inserted) as invoices, (select count(*) from advanced) as moved
+    """
 
-def _statement(*parts: str) -> str:
-    return "with" + ",".join(parts) + _RESULT
+# Groups this round has an invoice for already: lines that arrived after their group was
+# invoiced, met by a redone page. They wait for the next round, as the unique key demands.
+_DROP_GROUPS_INVOICED_THIS_ROUND = """
+    delete from run_groups g using invoices i
+    where i.issuer_id = g.issuer_id and i.type = :type and i.period = g.period
+      and i.grouping_key = g.grouping_key and i.run_round = :round
+    """
 
-
-_INVOICE_NUMBERED = _statement(
-    _GROUP_STAGED_LINES,
-    _NUMBER_GROUPS,
-    _INSERT_NUMBERED_INVOICES,
-    _LINK_LINES_TO_NEW_INVOICES,
-    _ADVANCE_SEQUENCES,
-    _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
-    _COMPLETE_ORDERS_OF_INVOICED_LINES,
-)
-_INVOICE_NEW_GROUPS = _statement(
-    _GROUP_STAGED_LINES,
-    _INSERT_NEW_INVOICES,
-    _LINK_LINES_TO_NEW_INVOICES,
-    _RENEW_SUBSCRIPTIONS_OF_INVOICED_RENEWALS,
-    _COMPLETE_ORDERS_OF_INVOICED_LINES,
-)
 _UNIQUE_VIOLATION = "23505"
 
 
-def invoice_renew_and_complete(
-    conn: Connection, *, invoice_type: str, last_numbers: dict[str, int], run_round: int
-) -> Invoiced:
+def invoice_renew_and_complete(conn: Connection, *, invoice_type: str, run_round: int) -> Invoiced:
     """Invoice the staged lines of `run_lines` (one numbered invoice per grouping key), renew
     the subscriptions whose renewal order they invoice, and complete their open orders.
 
     `run_lines` has: id, issuer_id, receiver_id (null for a per-vendor invoice), vendor_id
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
-    payment_term, period, due_date, grouping_key. `last_numbers` are the last numbers of the
-    issuers' sequences, which the caller has locked.
+    payment_term, period, due_date, grouping_key.
 
-    Each invoice is written once, with its number, when none of the page's groups has an
-    invoice in this round yet (every page of a first run). A page that meets one (lines that
-    arrived after their group was invoiced, in a retried page) violates the run-group key, rolls
-    that back to its savepoint and takes the way that skips such groups and numbers the
-    invoices it made afterwards.
+    A page that meets a group invoiced in this round already (lines that arrived after their
+    group was invoiced, in a retried page) violates the run-group key, rolls back to its
+    savepoint and tries again without that group.
     """
     params = {"type": invoice_type, "round": run_round}
-    try:
-        with conn.begin_nested():
-            made = conn.execute(
-                text(_INVOICE_NUMBERED),
-                {
-                    **params,
-                    "issuers": list(last_numbers),
-                    "lasts": list(last_numbers.values()),
-                    "series": INVOICE_SERIES,
-                },
-            ).one()
-        return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
-    except IntegrityError as error:
-        # Whichever unique index of invoices refused first; the former way meets any other
-        # refusal again and raises it.
-        if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
-            raise
-    made = conn.execute(text(_INVOICE_NEW_GROUPS), params).one()
-    if made.ids:
-        number_new_invoices(conn, list(made.ids), last_numbers)
-    return Invoiced(invoices_created=len(made.ids), lines_invoiced=made.lines)
-
-
-def number_new_invoices(conn: Connection, ids: list[UUID], last_numbers: dict[str, int]) -> None:
-    """Number the new invoices gaplessly after each issuer's last number, in the order of their
-    first line, and advance the sequences (locked by the caller) past them."""
+    conn.execute(text(_GROUP_STAGED_LINES))
     conn.execute(
         text(
-            f"""
-            with numbering as (
-                select unnest(cast(:issuers as text[])) as issuer_id,
-                       unnest(cast(:lasts as bigint[])) as last_number
-            ),
-            ordered as (
-                select i.id, i.issuer_id, n.last_number + row_number() over (
-                           partition by i.issuer_id
-                           order by (select min(l.id) from billing_lines l
-                                     where l.invoice_id = i.id)) as seq
-                from invoices i join numbering n using (issuer_id)
-                where i.id = any(cast(:ids as uuid[]))
-            ),
-            numbered as (
-                update invoices i set number = {number_sql("o.seq")}
-                from ordered o where i.id = o.id
-                returning i.issuer_id
-            ),
-            counted as (
-                select issuer_id, count(*) as n from numbered group by issuer_id
-            )
-            update invoice_number_sequences q set last_number = q.last_number + c.n
-            from counted c
-            where q.issuer_id = c.issuer_id and q.series = :series
-            """
-        ),
-        {
-            "issuers": list(last_numbers),
-            "lasts": list(last_numbers.values()),
-            "ids": ids,
-            "series": INVOICE_SERIES,
-        },
+            "create temp table run_invoice_totals "
+            "(invoice_id uuid primary key, subtotal numeric not null, first_line bigint not null) "
+            "on commit drop"
+        )
     )
+    conn.execute(text("set constraints fk_billing_lines_invoice_id_invoices deferred"))
+    while True:
+        try:
+            with conn.begin_nested():
+                linked = conn.execute(text(_LINK_RENEW_AND_COMPLETE)).one()
+                issuers = conn.execute(
+                    text("select distinct issuer_id from run_groups order by issuer_id")
+                ).scalars()
+                last_numbers = lock_sequences(conn, list(issuers))
+                made = conn.execute(
+                    text(_INSERT_NUMBERED_INVOICES),
+                    {
+                        **params,
+                        "issuers": list(last_numbers),
+                        "lasts": list(last_numbers.values()),
+                        "series": INVOICE_SERIES,
+                    },
+                ).one()
+            return Invoiced(invoices_created=made.invoices, lines_invoiced=linked.lines)
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+            # Each try drops at least one group, so this ends; a refusal by any other unique
+            # index drops none and is raised.
+            if not conn.execute(text(_DROP_GROUPS_INVOICED_THIS_ROUND), params).rowcount:
+                raise
 
 
 def add_progress(
