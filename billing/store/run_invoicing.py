@@ -91,35 +91,40 @@ class Invoiced:
     lines_invoiced: int
 
 
-# Invoicing staged lines takes three statements, so that the issuer's number sequence, which
-# every per-order invoice of the issuer waits for too, is locked only for the last one:
-# 1. one group per grouping key of the staged lines, each with its invoice's id (ascending);
-# 2. the staged lines still uninvoiced join their group's invoice-to-be (the foreign key to the
-#    invoice is checked at commit), with what that renews and completes;
-# 3. under the sequence lock, one invoice per group that got lines, numbered in the order of its
-#    first line and totalled from the lines it got.
-# Pages of disjoint customers therefore run side by side and take turns only for step 3. Two
-# writers that staged the same line (a retried page beside the attempt it replaced) cannot
+# Invoicing staged lines takes two statements, so that the issuer's number sequence, which
+# every per-order invoice of the issuer waits for too, is locked only for the second:
+# 1. one group per grouping key of the staged lines not invoiced in this round yet, each with
+#    its invoice's id (ascending); the staged lines still uninvoiced join their group's
+#    invoice-to-be (the foreign key to the invoice is checked at commit), with what that renews
+#    and completes; and each group that got lines is kept with the total of the lines it got;
+# 2. under the sequence lock, one invoice per kept group, numbered in the order of its first line.
+# Pages of disjoint customers therefore run side by side and take turns only for the second.
+# Two writers that staged the same line (a retried page beside the attempt it replaced) cannot
 # both take it: the second one's update waits for the first one's row lock, then sees the line
-# invoiced and skips it; each invoice's total is the sum of the lines it actually got.
+# invoiced and skips it.
 
-_GROUP_STAGED_LINES = f"""
-    create temp table run_groups on commit drop as
-    select {ascending_uuid_sql("row_number() over (order by issuer_id, min(id))")} as invoice_id,
-           issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-           invoice_group_number, bill_to_contact, payment_term, due_date
-    from run_lines
-    group by issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
-             invoice_group_number, bill_to_contact, payment_term, due_date
-    """
+_GROUP_FIELDS = """issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
+                   invoice_group_number, bill_to_contact, payment_term, due_date"""
 
-# Step 2, one statement: the link, the renewals of the subscriptions whose renewal orders the
-# lines invoice, the orders completed, and what each invoice-to-be got.
-_LINK_RENEW_AND_COMPLETE = """
-    with linked as (
+_LINK_RENEW_AND_COMPLETE = f"""
+    with groups as (
+        select {ascending_uuid_sql("row_number() over (order by issuer_id, min(id))")}
+                   as invoice_id,
+               {_GROUP_FIELDS}
+        from run_lines r
+        -- Lines that arrived after their group was invoiced in this round wait for the next
+        -- one, as the unique run-group key demands.
+        where not exists (
+            select 1 from invoices i
+            where i.issuer_id = r.issuer_id and i.type = :type and i.period = r.period
+              and i.grouping_key = r.grouping_key and i.run_round = :round
+        )
+        group by {_GROUP_FIELDS}
+    ),
+    linked as (
         update billing_lines l set invoice_id = g.invoice_id
         from run_lines r
-        join run_groups g using (issuer_id, period, grouping_key)
+        join groups g using (issuer_id, period, grouping_key)
         where l.id = r.id and l.invoice_id is null
         returning l.id, l.invoice_id, l.amount, l.subscription_id, l.order_number
     ),
@@ -138,29 +143,25 @@ _LINK_RENEW_AND_COMPLETE = """
           and order_number in (select order_number from linked where order_number is not null)
         returning 1
     ),
-    got as (
-        insert into run_invoice_totals (invoice_id, subtotal, first_line)
-        select invoice_id, sum(amount), min(id) from linked group by invoice_id
-        returning 1
+    kept as (
+        insert into run_invoices
+        select g.*, t.subtotal, t.first_line
+        from (select invoice_id, sum(amount) as subtotal, min(id) as first_line
+              from linked group by invoice_id) t
+        join groups g using (invoice_id)
+        returning issuer_id
     )
     select (select count(*) from linked) as lines,
-           (select count(*) from got) + (select count(*) from renewed)
-               + (select count(*) from closed) as side_effects
+           (select coalesce(array_agg(distinct issuer_id), '{{}}') from kept) as issuers,
+           (select count(*) from renewed) + (select count(*) from closed) as side_effects
     """
 
-# Step 3. No ON CONFLICT: a group this round has invoiced already violates the unique run-group
-# key, which rolls the page back to its savepoint (see invoice_staged_lines).
+# No ON CONFLICT: an invoice another writer made for one of the groups since the first
+# statement violates the unique run-group key, which rolls the page back to its savepoint.
 _INSERT_NUMBERED_INVOICES = f"""
     with numbering as (
         select unnest(cast(:issuers as text[])) as issuer_id,
                unnest(cast(:lasts as bigint[])) as last_number
-    ),
-    numbered as (
-        select g.*, t.subtotal, n.last_number + row_number() over (
-                   partition by g.issuer_id order by t.first_line) as seq
-        from run_invoice_totals t
-        join run_groups g using (invoice_id)
-        join numbering n using (issuer_id)
     ),
     inserted as (
         insert into invoices (
@@ -171,7 +172,9 @@ _INSERT_NUMBERED_INVOICES = f"""
         select invoice_id, {number_sql("seq")}, :type, 'verified', issuer_id,
                receiver_id, vendor_id, currency, subtotal, subtotal, bill_to_contact,
                payment_term, due_date, invoice_group_number, period, grouping_key, :round
-        from numbered
+        from (select k.*, n.last_number + row_number() over (
+                         partition by k.issuer_id order by k.first_line) as seq
+              from run_invoices k join numbering n using (issuer_id)) numbered
         returning issuer_id
     ),
     advanced as (
@@ -183,15 +186,19 @@ _INSERT_NUMBERED_INVOICES = f"""
     select (select count(*) from inserted) as invoices, (select count(*) from advanced) as moved
     """
 
-# Groups this round has an invoice for already: lines that arrived after their group was
-# invoiced, met by a redone page. They wait for the next round, as the unique key demands.
-_DROP_GROUPS_INVOICED_THIS_ROUND = """
-    delete from run_groups g using invoices i
-    where i.issuer_id = g.issuer_id and i.type = :type and i.period = g.period
-      and i.grouping_key = g.grouping_key and i.run_round = :round
+_RUN_INVOICES = """
+    create temp table run_invoices (
+        invoice_id uuid primary key, issuer_id text, period text, grouping_key text,
+        receiver_id text, vendor_id text, currency text, invoice_group_number text,
+        bill_to_contact text, payment_term text, due_date date,
+        subtotal numeric not null, first_line bigint not null
+    ) on commit drop
     """
 
 _UNIQUE_VIOLATION = "23505"
+# Each retry sees the invoice that refused it and leaves its group out; the bound is for a
+# refusal by another unique index, which a retry meets again.
+_ATTEMPTS = 3
 
 
 def invoice_renew_and_complete(conn: Connection, *, invoice_type: str, run_round: int) -> Invoiced:
@@ -202,28 +209,19 @@ def invoice_renew_and_complete(conn: Connection, *, invoice_type: str, run_round
     (null unless per vendor), currency, amount, invoice_group_number, bill_to_contact,
     payment_term, period, due_date, grouping_key.
 
-    A page that meets a group invoiced in this round already (lines that arrived after their
-    group was invoiced, in a retried page) violates the run-group key, rolls back to its
-    savepoint and tries again without that group.
+    Lines of a group this round has invoiced already (they arrived after their group's
+    invoice, and a retried page meets them) are left for the next round.
     """
     params = {"type": invoice_type, "round": run_round}
-    conn.execute(text(_GROUP_STAGED_LINES))
-    conn.execute(
-        text(
-            "create temp table run_invoice_totals "
-            "(invoice_id uuid primary key, subtotal numeric not null, first_line bigint not null) "
-            "on commit drop"
-        )
-    )
+    conn.execute(text(_RUN_INVOICES))
     conn.execute(text("set constraints fk_billing_lines_invoice_id_invoices deferred"))
+    attempt = 0
     while True:
+        attempt += 1
         try:
             with conn.begin_nested():
-                linked = conn.execute(text(_LINK_RENEW_AND_COMPLETE)).one()
-                issuers = conn.execute(
-                    text("select distinct issuer_id from run_groups order by issuer_id")
-                ).scalars()
-                last_numbers = lock_sequences(conn, list(issuers))
+                linked = conn.execute(text(_LINK_RENEW_AND_COMPLETE), params).one()
+                last_numbers = lock_sequences(conn, list(linked.issuers))
                 made = conn.execute(
                     text(_INSERT_NUMBERED_INVOICES),
                     {
@@ -235,11 +233,7 @@ def invoice_renew_and_complete(conn: Connection, *, invoice_type: str, run_round
                 ).one()
             return Invoiced(invoices_created=made.invoices, lines_invoiced=linked.lines)
         except IntegrityError as error:
-            if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
-                raise
-            # Each try drops at least one group, so this ends; a refusal by any other unique
-            # index drops none and is raised.
-            if not conn.execute(text(_DROP_GROUPS_INVOICED_THIS_ROUND), params).rowcount:
+            if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION or attempt == _ATTEMPTS:
                 raise
 
 
