@@ -106,19 +106,25 @@ class Invoiced:
 _GROUP_FIELDS = """issuer_id, period, grouping_key, receiver_id, vendor_id, currency,
                    invoice_group_number, bill_to_contact, payment_term, due_date"""
 
-_LINK_RENEW_AND_COMPLETE = f"""
+# Lines that arrived after their group was invoiced in this round wait for the next one, as
+# the unique run-group key demands. Only a retried page can meet them, and only a page that
+# met one asks: the check reads an invoice per group, which a first page need not pay for.
+_NOT_INVOICED_THIS_ROUND = """
+        where not exists (
+            select 1 from invoices i
+            where i.issuer_id = r.issuer_id and i.type = :type and i.period = r.period
+              and i.grouping_key = r.grouping_key and i.run_round = :round
+        )"""
+
+
+def _link_renew_and_complete_sql(*, leave_out_invoiced: bool) -> str:
+    return f"""
     with groups as (
         select {ascending_uuid_sql("row_number() over (order by issuer_id, min(id))")}
                    as invoice_id,
                {_GROUP_FIELDS}
         from run_lines r
-        -- Lines that arrived after their group was invoiced in this round wait for the next
-        -- one, as the unique run-group key demands.
-        where not exists (
-            select 1 from invoices i
-            where i.issuer_id = r.issuer_id and i.type = :type and i.period = r.period
-              and i.grouping_key = r.grouping_key and i.run_round = :round
-        )
+        {_NOT_INVOICED_THIS_ROUND if leave_out_invoiced else ""}
         group by {_GROUP_FIELDS}
     ),
     linked as (
@@ -155,6 +161,10 @@ _LINK_RENEW_AND_COMPLETE = f"""
            (select coalesce(array_agg(distinct issuer_id), '{{}}') from kept) as issuers,
            (select count(*) from renewed) + (select count(*) from closed) as side_effects
     """
+
+
+_LINK_RENEW_AND_COMPLETE = _link_renew_and_complete_sql(leave_out_invoiced=False)
+_LINK_LEAVING_OUT_INVOICED = _link_renew_and_complete_sql(leave_out_invoiced=True)
 
 # No ON CONFLICT: an invoice another writer made for one of the groups since the first
 # statement violates the unique run-group key, which rolls the page back to its savepoint.
@@ -196,8 +206,8 @@ _RUN_INVOICES = """
     """
 
 _UNIQUE_VIOLATION = "23505"
-# Each retry sees the invoice that refused it and leaves its group out; the bound is for a
-# refusal by another unique index, which a retry meets again.
+# The retry leaves out the groups invoiced in the round, the one that refused included; the
+# bound is for a refusal by another unique index, which a retry meets again.
 _ATTEMPTS = 3
 
 
@@ -220,7 +230,8 @@ def invoice_renew_and_complete(conn: Connection, *, invoice_type: str, run_round
         attempt += 1
         try:
             with conn.begin_nested():
-                linked = conn.execute(text(_LINK_RENEW_AND_COMPLETE), params).one()
+                link = _LINK_RENEW_AND_COMPLETE if attempt == 1 else _LINK_LEAVING_OUT_INVOICED
+                linked = conn.execute(text(link), params).one()
                 last_numbers = lock_sequences(conn, list(linked.issuers))
                 made = conn.execute(
                     text(_INSERT_NUMBERED_INVOICES),
