@@ -444,6 +444,10 @@ summary_invoices = Table(
     Column("reference_code", Text, nullable=True),
     Column("tax_failure_reason", Text, nullable=True),
     Column("tax_attempts", Integer, nullable=False, server_default=text("0")),
+    # The tax invoice as it read when tax sync completed (parties, lines, totals, reference
+    # code): the PDF's only input, so the partners' later edits never reach a tax invoice.
+    Column("tax_invoice", JSONB, nullable=True),
+    # Rendered from tax_invoice on the first download, then kept.
     Column("pdf", LargeBinary, nullable=True),
     Column("state_changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # One summary per receiver and request: a rerun of the consolidation writes nothing new.

@@ -115,6 +115,9 @@ async def test_tax_sync_goes_in_progress_then_completed_with_reference_tax_and_p
 
         during = await summary(api, summary_id)
         assert during["state"] == "TaxInProgress" and during["reference_code"] is None
+        assert during["pdf_available"] is False
+        early = await api.get(f"/v1/summary-invoices/{summary_id}/pdf")
+        assert early.status_code == 404 and "(now TaxInProgress)" in early.json()["detail"]
         handle = temporal.get_workflow_handle(workflow_id(summary_id))
         progress = await handle.query(TaxSyncWorkflow.progress)
         assert progress.state == "TaxInProgress"

@@ -7,7 +7,7 @@ are retried by Temporal with exponential backoff up to the configured attempts; 
 (non-retryable `PermanentTaxError`) fail at once. The provider's document code is the summary
 invoice id, so no retry, automatic or by hand, ever makes a second tax document.
 
-The database steps around the call (begin, complete with the PDF, fail) run as local
+The database steps around the call (begin, complete, fail) run as local
 activities: each is one short idempotent transaction, so running it inside the workflow task
 saves a task-queue round trip and a workflow task per step, and a worker that dies before the
 task completes just runs it again. The provider call stays a task-queue activity, with its own

@@ -107,7 +107,8 @@ class CalculateTaxInput(BaseModel):
 
 
 class CompleteTaxSyncInput(BaseModel):
-    """Activity input: record the provider's answer (TaxCompleted) and render the PDF."""
+    """Activity input: record the provider's answer (TaxCompleted) and the tax invoice's
+    document its PDF is rendered from."""
 
     summary_invoice_id: str
     outcome: TaxOutcome

@@ -416,7 +416,10 @@ def _summary_query() -> Any:
         summary_invoices.c.reference_code,
         summary_invoices.c.tax_failure_reason,
         summary_invoices.c.tax_attempts,
-        summary_invoices.c.pdf.isnot(None).label("pdf_available"),
+        # Rendered on the first download: there is one to download from TaxCompleted on.
+        (summary_invoices.c.state == SummaryInvoiceState.tax_completed.value).label(
+            "pdf_available"
+        ),
     ).join(summary_invoices, summary_invoices.c.invoice_id == invoices.c.id)
 
 

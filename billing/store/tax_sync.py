@@ -1,7 +1,7 @@
 """The tax-sync state machine of a summary invoice, as rows: New → TaxInProgress → TaxCompleted
-(reference code, tax and totals, PDF) or TaxFailed (reason kept) → TaxInProgress on retry.
-Each function is one transaction the tax-sync workflow runs as an activity; each is safe to run
-twice."""
+(reference code, tax and totals, the tax invoice's document) or TaxFailed (reason kept) →
+TaxInProgress on retry. Each function is one transaction the tax-sync workflow runs as an
+activity; each is safe to run twice."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from sqlalchemy.orm import aliased
 from billing.contracts.summary_invoices import SummaryInvoice
 from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
 from billing.errors import Conflict, NotFound
-from billing.invoice_document import with_provider_tax
-from billing.invoice_pdf import render_invoice_pdf
+from billing.invoice_document import InvoiceDocument, with_provider_tax
 from billing.schema import (
     Money,
     billing_lines,
@@ -131,10 +130,13 @@ def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
 
 def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOutcome) -> None:
     """TaxInProgress → TaxCompleted: our record of the provider's document (one per summary
-    invoice), tax and totals per currency, the reference code and the PDF, in one transaction.
+    invoice), tax and totals per currency, the reference code and the tax invoice's document,
+    in one transaction.
 
-    The PDF is printed from the document as it reads before the write, with the provider's
-    answer applied (`with_provider_tax`), so every write goes in one statement."""
+    The document is kept as it reads before the write, with the provider's answer applied
+    (`with_provider_tax`), so every write goes in one statement. Its PDF is not rendered here:
+    rendering costs far more CPU than the rest of the sync, and is done once, on the first
+    download (`billing/store/invoice_pdfs.py`), from this stored document."""
     state = _lock_state(conn, summary_invoice_id)
     if state is State.tax_completed:
         return
@@ -143,7 +145,7 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
     document = with_provider_tax(
         invoice_document(conn, summary_invoice_id), outcome.reference_code, taxes
     )
-    conn.execute(_completion(sid, outcome, taxes, render_invoice_pdf(document)))
+    conn.execute(_completion(sid, outcome, taxes, document))
     record_event(
         conn,
         document.issuer.id,
@@ -160,11 +162,11 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
 
 
 def _completion(
-    sid: uuid.UUID, outcome: TaxOutcome, taxes: dict[str, Decimal], pdf: bytes
+    sid: uuid.UUID, outcome: TaxOutcome, taxes: dict[str, Decimal], tax_invoice: InvoiceDocument
 ) -> Update:
     """Totals per currency, the invoice row's amounts (single-currency summaries show them
     there too), the tax document (upserted: one per summary invoice) and the summary's state,
-    reference code and PDF, as one statement of data-modifying CTEs."""
+    reference code and tax invoice, as one statement of data-modifying CTEs."""
     ctes: list[Any] = []
     if taxes:
         given = values(column("currency", Text), column("tax", Money), name="given").data(
@@ -208,7 +210,7 @@ def _completion(
         .values(
             state=State.tax_completed.value,
             reference_code=outcome.reference_code,
-            pdf=pdf,
+            tax_invoice=tax_invoice.model_dump(mode="json"),
             tax_failure_reason=None,
             state_changed_at=func.now(),
         )
@@ -260,20 +262,3 @@ def ensure_retryable(
             "invoice can be retried."
         )
     return summary
-
-
-def tax_invoice_pdf(
-    conn: Connection, summary_invoice_id: str, *, visible_to: str | None = None
-) -> tuple[str, bytes]:
-    summary = get_summary_invoice(conn, summary_invoice_id, visible_to=visible_to)
-    pdf = conn.scalar(
-        select(summary_invoices.c.pdf).where(
-            summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice")
-        )
-    )
-    if pdf is None:
-        raise NotFound(
-            f"Summary invoice {summary.invoice_code} has no tax invoice yet; it is produced when "
-            f"tax sync completes (now {summary.state})."
-        )
-    return summary.invoice_code, pdf

@@ -8,9 +8,12 @@ reader's locale."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
+import fpdf.fpdf
+import fpdf.output
+import pytest
 from pypdf import PdfReader
 
 from billing.contracts.summary_invoices import CurrencyTotals
@@ -111,3 +114,39 @@ def test_a_long_invoice_in_cyrillic_and_greek_numbers_its_pages_and_prints_names
     assert "3,333333 €" in first  # unit prices keep their precision, in the reader's locale
     assert "266,40 €" in pages[-1]
     assert render_invoice_pdf(doc) == render_invoice_pdf(doc)  # the same document, same bytes
+
+
+def test_a_kept_document_prints_the_same_bytes_whenever_it_is_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tax invoice is rendered on its first download from the document kept as JSON: the
+    bytes depend on that document only, not on when it is printed."""
+    doc = InvoiceDocument(
+        title="Tax invoice",
+        number="SUM-000003",
+        reference_code="TX-3",
+        invoice_date=date(2026, 11, 30),
+        due_date=date(2026, 12, 30),
+        payment_term=PaymentTerm.net_30,
+        issuer=Party(id="seller", name="Cloud Seller GmbH", country="DE", tax_id="DE123"),
+        receiver=Party(id="buyer", name="Customer One", postal_address="Hauptstraße 1\nBerlin"),
+        lines=[DocumentLine(description="Security Suite", quantity=2, unit_price=Decimal("10.00"), amount=Decimal("20.00"), currency="EUR", source_invoice="INV-000001")],
+        totals=[CurrencyTotals(currency="EUR", subtotal=Decimal("20.00"), tax=Decimal("3.80"), total=Decimal("23.80"))],
+    )  # fmt: skip
+    now = render_invoice_pdf(doc)
+
+    class Clock(type):
+        def __instancecheck__(cls, value: object) -> bool:  # fpdf checks dates it is given
+            return isinstance(value, datetime)
+
+    class Later(datetime, metaclass=Clock):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Later:
+            return cls(2031, 6, 1, 12, 30, tzinfo=tz or UTC)
+
+    monkeypatch.setattr(fpdf.fpdf, "datetime", Later)
+    monkeypatch.setattr(fpdf.output, "datetime", Later)
+    kept = InvoiceDocument.model_validate(doc.model_dump(mode="json"))
+    assert kept == doc
+    assert render_invoice_pdf(kept) == now
+    assert b"/CreationDate (D:20261130000000Z" in now  # dated by the invoice date

@@ -17,6 +17,7 @@ from billing.contracts.summary_workflow import TaxSyncInput
 from billing.errors import NotFound
 from billing.store import summary_invoices as store
 from billing.store import tax_sync
+from billing.store.invoice_pdfs import tax_invoice_pdf
 from billing.tax.configured import tax_sync_options
 from billing.temporal.summary_requests import start_summary_request
 from billing.temporal.tax_syncs import retry_tax_sync
@@ -168,9 +169,10 @@ async def get_tax_invoice_pdf(
     principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
-    """The tax invoice PDF, produced when tax sync completes (404 before)."""
+    """The tax invoice PDF once tax sync has completed (404 before): rendered on the first
+    download, the same bytes on every download after it."""
     code, pdf = await ctx.transaction(
-        tax_sync.tax_invoice_pdf, summary_invoice_id, visible_to=principal.visible_to
+        tax_invoice_pdf, summary_invoice_id, visible_to=principal.visible_to
     )
     return Response(
         pdf,
