@@ -13,18 +13,23 @@ fifth invoice bills two customers), then measures:
               seller, written by raw set-based SQL (INSERT ... SELECT) in one transaction.
 
 It prints both and their ratio; then the tax syncs the request started (one workflow per summary,
-built-in provider, PDFs) until every summary is TaxCompleted, against the same number of bare
+built-in provider) until every summary is TaxCompleted, against the same number of bare
 workflows, all started at once, of each of two shapes: three no-op task-queue activities (the
 shape tax sync had first) and a no-op local activity, a task-queue activity and a local
-activity (the shape it has now). Not a test: figures depend on the machine.
+activity (the shape it has now). A tax invoice's PDF is rendered on its first download, not by
+tax sync, so that cost is printed too: `--downloads` tax invoices fetched through the API one
+after another, twice (the first download renders and stores, the second reads the stored one),
+p50 and p99 of each. Not a test: figures depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, text
@@ -185,6 +190,24 @@ def baseline(engine: Engine, seller: str, n: int) -> tuple[float, int]:
 BareShape = type[BareTaxSyncWorkflow] | type[BareLocalTaxSyncWorkflow]
 
 
+def percentile(samples: list[float], p: float) -> float:
+    """Nearest rank: of 50 samples, p99 is the slowest."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def pdf_downloads(api: httpx.AsyncClient, summary_ids: list[str]) -> list[float]:
+    """Seconds per GET /v1/invoices/{id}/pdf, one after another."""
+    seconds = []
+    for summary_id in summary_ids:
+        started = time.perf_counter()
+        response = await api.get(f"/v1/invoices/{summary_id}/pdf")
+        seconds.append(time.perf_counter() - started)
+        response.raise_for_status()
+        assert response.content.startswith(b"%PDF-")
+    return seconds
+
+
 async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
     """All `n` bare workflows started at once, as the summary request starts its tax syncs."""
     queue = f"bench-bare-tax-{shape.__name__}"
@@ -205,7 +228,7 @@ async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
         return time.perf_counter() - started
 
 
-async def main(n: int, customers: int, workflow_tasks: int) -> None:
+async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> None:
     with fresh_database("billing_bench") as url:
         engine = make_engine(url, pool_size=16)
         env = await engine_dev_server()
@@ -255,7 +278,7 @@ async def main(n: int, customers: int, workflow_tasks: int) -> None:
                 accepted_at = time.perf_counter()
                 response.raise_for_status()
                 answer = response.json()
-                status = {"status": "in_progress"}
+                status: dict[str, Any] = {"status": "in_progress"}
                 while status["status"] != "complete":
                     await asyncio.sleep(0.02)
                     status = (
@@ -276,6 +299,9 @@ async def main(n: int, customers: int, workflow_tasks: int) -> None:
                             )
                         ).scalar_one()
                 taxed_at = time.perf_counter()
+                downloaded: list[str] = status["summary_invoice_ids"][:downloads]
+                first_downloads = await pdf_downloads(api, downloaded)
+                second_downloads = await pdf_downloads(api, downloaded)
 
             end_to_end = committed_at - started
             print(
@@ -294,9 +320,19 @@ async def main(n: int, customers: int, workflow_tasks: int) -> None:
             print(f"ratio end to end / raw:   {end_to_end / raw_seconds:.1f}x")
             tax_seconds = taxed_at - committed_at
             print(
-                f"+ tax sync of all {summaries} summaries (built-in provider, PDFs): "
+                f"+ tax sync of all {summaries} summaries (built-in provider): "
                 f"{tax_seconds:.2f} s more ({summaries / tax_seconds:.1f} summaries/s)"
             )
+            for label, samples in (
+                ("first download", first_downloads),
+                ("second download", second_downloads),
+            ):
+                if samples:
+                    print(
+                        f"tax invoice PDF, {label} of {len(samples)}: "
+                        f"p50 {percentile(samples, 50) * 1000:.0f} ms, "
+                        f"p99 {percentile(samples, 99) * 1000:.0f} ms"
+                    )
             shapes: list[tuple[str, BareShape]] = [
                 ("3 task-queue activities (the first shape)", BareTaxSyncWorkflow),
                 ("local, task-queue, local activity (today's shape)", BareLocalTaxSyncWorkflow),
@@ -324,5 +360,11 @@ if __name__ == "__main__":
         help="workflow tasks the engine's worker takes on at once "
         "(BILLING_MAX_CONCURRENT_WORKFLOW_TASKS)",
     )
+    parser.add_argument(
+        "--downloads",
+        type=int,
+        default=50,
+        help="tax invoice PDFs downloaded twice after the tax syncs",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.invoices, args.customers, args.workflow_tasks))
+    asyncio.run(main(args.invoices, args.customers, args.workflow_tasks, args.downloads))
