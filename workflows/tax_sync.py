@@ -110,7 +110,7 @@ class TaxSyncWorkflow:
             await self._db_step(
                 TaxSyncActivities.complete_tax_sync,
                 CompleteTaxSyncInput(summary_invoice_id=input.summary_invoice_id, outcome=outcome),
-                "→ TaxCompleted, render PDF",
+                "→ TaxCompleted, keep the tax invoice",
             )
             self._state, self._reference, self._reason = (
                 State.tax_completed,
