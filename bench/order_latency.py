@@ -14,7 +14,9 @@ shape `processes` runs them as two OS processes of their own (uvicorn and `pytho
 as docker-compose does) and drives the API over real HTTP on 127.0.0.1.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
-clocked from the last signal to completion.
+clocked from the last signal to completion, on a worker with the SDK's defaults (sandboxed).
+The engine's worker runs workflows as production does: `BILLING_WORKFLOW_SANDBOX`, off unless
+set.
 `--sizes 1,4,16` repeats each level at those multiples of `--orders` and prints how the wall
 time, p99 and the resident memory of the engine's processes grow with the number of orders.
 """
@@ -42,6 +44,7 @@ from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from billing.database import make_engine
+from billing.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
@@ -125,7 +128,13 @@ async def in_process(
     engine = make_engine(url, pool_size=16)
     try:
         async with (
-            build_worker(client, engine, task_queue=settings.task_queue),
+            build_worker(
+                client,
+                engine,
+                task_queue=settings.task_queue,
+                # As the processes shape's worker: from the environment, as production.
+                workflow_sandbox=load_settings().workflow_sandbox,
+            ),
             api_client(settings, engine, client) as api,
         ):
             yield (
