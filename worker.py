@@ -78,7 +78,11 @@ def build_worker(
     webhook_private_targets: bool = False,
     pre_invoice_parallel_pages: int = 2,
     run_parallel_pages: int = 2,
+    workflow_sandbox: bool = True,
 ) -> Worker:
+    """A worker for the engine's task queue. Workflows run sandboxed unless told otherwise:
+    the tests and the replays build their workers here and must catch non-deterministic
+    workflow code; production says what it wants through `worker_from_settings`."""
     orders = OrderActivities(engine)
     recovery = OrderRecoveryActivities(
         engine, client, task_queue=task_queue, stuck_after=order_stuck_after
@@ -92,7 +96,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed=workflow_sandbox),
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
@@ -143,6 +147,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         webhook_private_targets=settings.webhook_allow_private_targets,
         pre_invoice_parallel_pages=settings.pre_invoice_parallel_pages,
         run_parallel_pages=settings.run_parallel_pages,
+        workflow_sandbox=settings.workflow_sandbox,
     )
 
 

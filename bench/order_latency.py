@@ -12,9 +12,12 @@ until the workflow has committed the invoice and completed.
 Shape `in-process` runs the API (ASGI, no sockets) and the worker in this benchmark's process;
 shape `processes` runs them as two OS processes of their own (uvicorn and `python -m worker`,
 as docker-compose does) and drives the API over real HTTP on 127.0.0.1.
+CPU per order is printed for each process, the dev server's included.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
-clocked from the last signal to completion.
+clocked from the last signal to completion, on a worker with the SDK's defaults (sandboxed).
+The engine's worker runs workflows as production does: `BILLING_WORKFLOW_SANDBOX`, off unless
+set.
 `--sizes 1,4,16` repeats each level at those multiples of `--orders` and prints how the wall
 time, p99 and the resident memory of the engine's processes grow with the number of orders.
 """
@@ -42,6 +45,7 @@ from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from billing.database import make_engine
+from billing.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
@@ -76,6 +80,7 @@ async def in_flight(
 
 async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list[float], float]:
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    server_before, client_before = dev_server_cpu(), time.process_time()
 
     async def one(i: int) -> float:
         handle = await client.start_workflow(
@@ -95,7 +100,11 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
         activities=[bare_bill],
         activity_executor=ThreadPoolExecutor(16),
     ):
-        return await in_flight(total, limit, one)
+        latencies, wall = await in_flight(total, limit, one)
+    server = (dev_server_cpu() - server_before) / total * 1000
+    worker_and_client = (time.process_time() - client_before) / total * 1000
+    print(f"bare CPU per order: server {server:.1f} ms, worker+client {worker_and_client:.1f} ms")
+    return latencies, wall
 
 
 CpuProbe = Callable[[], dict[str, float]]
@@ -106,6 +115,24 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dev_server_cpu() -> float:
+    """CPU time so far of the Temporal dev server this benchmark started (its child process):
+    where most of the bare baseline's work is, and the part of the engine's that is not in
+    Python."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                name, fields = stat.read().split("(", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        if name == "temporal" and int(fields.split()[1]) == os.getpid():
+            total += cpu_seconds(int(entry))
+    return total
 
 
 def resident_mb(pid: int | str = "self") -> float:
@@ -125,7 +152,13 @@ async def in_process(
     engine = make_engine(url, pool_size=16)
     try:
         async with (
-            build_worker(client, engine, task_queue=settings.task_queue),
+            build_worker(
+                client,
+                engine,
+                task_queue=settings.task_queue,
+                # As the processes shape's worker: from the environment, as production.
+                workflow_sandbox=load_settings().workflow_sandbox,
+            ),
             api_client(settings, engine, client) as api,
         ):
             yield (
@@ -262,9 +295,9 @@ async def engine_orders(
             assert result.invoice_id is not None
             return time.perf_counter() - t0
 
-        before = cpu()
+        before = {**cpu(), "server": dev_server_cpu()}
         latencies, wall = await in_flight(total, limit, one)
-        after = cpu()
+        after = {**cpu(), "server": dev_server_cpu()}
         resident = memory()
         print(
             f"{mode if shape == 'in-process' else f'{mode}/{shape}'} CPU per order: "

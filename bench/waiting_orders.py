@@ -82,7 +82,12 @@ async def run(client: Client, url: str, base: int, sizes: list[int], limit: int)
     engine = make_engine(url, pool_size=16)
     bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
     async with (
-        build_worker(client, engine, task_queue=settings.task_queue),
+        build_worker(
+            client,
+            engine,
+            task_queue=settings.task_queue,
+            workflow_sandbox=settings.workflow_sandbox,
+        ),
         Worker(
             client,
             task_queue=bare_queue,

@@ -36,13 +36,15 @@ def test_histories_are_committed() -> None:
     assert "webhook_failed_then_delivered" in names
 
 
+# Sandboxed, a history whose replay reaches a clock, randomness or I/O fails; unsandboxed is
+# how production workers run the same code.
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed"])
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_history_replays_on_current_code(path: Path) -> None:
-    # The worker's own sandbox, with the modules it passes through.
+async def test_history_replays_on_current_code(path: Path, sandboxed: bool) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS,
         data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed=sandboxed),
     )
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer.replay_workflow(history)

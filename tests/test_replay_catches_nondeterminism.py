@@ -14,6 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from billing.temporal.workflow_sandbox import workflow_runner
+
 with workflow.unsafe.imports_passed_through():
     from billing.contracts.order_workflow import OrderBillingResult, OrderWorkflowInput
     from workflows.order import OrderWorkflow
@@ -39,7 +41,11 @@ class OrderWithAPatchedTimer(OrderWorkflow):
 
 
 async def replay(workflow_class: type) -> None:
-    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[workflow_class],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(sandboxed=True),
+    )
     await replayer.replay_workflow(WorkflowHistory.from_json("order", HISTORY.read_text()))
 
 

@@ -251,6 +251,8 @@ class Chaos:
             "WORKER_SDK_METRICS_PORT": "0",
             "WORKER_METRICS_PORT": "0",
             "LOG_FORMAT": "json",
+            # The suite's workers all run workflows sandboxed, this one too.
+            "BILLING_WORKFLOW_SANDBOX": "true",
             "TAX_PROVIDER": "builtin",
             "TEST_TAX_FAULT_FAILURE_RATE": "0.3",
             "TEST_TAX_FAULT_TIMEOUT_RATE": "0.1",

@@ -56,3 +56,18 @@ def test_tax_fault_knobs_are_test_settings_and_say_so(
     monkeypatch.setenv("TAX_PROVIDER", "acme")
     with pytest.raises(SettingsError, match="TAX_PROVIDER='acme' is not valid"):
         tax_provider(load_settings())
+
+
+def test_the_workflow_sandbox_is_off_unless_asked_and_a_bad_value_says_what_it_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BILLING_WORKFLOW_SANDBOX", raising=False)
+    assert load_settings().workflow_sandbox is False
+    monkeypatch.setenv("BILLING_WORKFLOW_SANDBOX", "true")
+    assert load_settings().workflow_sandbox is True
+    monkeypatch.setenv("BILLING_WORKFLOW_SANDBOX", "sometimes")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    [line] = str(raised.value).splitlines()
+    assert line.startswith("BILLING_WORKFLOW_SANDBOX='sometimes' is not valid")
+    assert line.endswith("it accepts true or false.")
