@@ -38,6 +38,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from billing.contracts.pre_invoices import PreInvoiceRunInput, PreInvoiceRunResult
 from billing.database import make_engine
+from billing.settings import load_settings
 from billing.store.pre_invoice_runs import reserve_run
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
@@ -235,6 +236,8 @@ async def measure(url: str, raw: Engine, page_size: int, parallel_pages: int) ->
             task_queue=queue,
             max_concurrent_activities=8,
             pre_invoice_parallel_pages=parallel_pages,
+            # As production workers run: sandboxed only if the environment asks.
+            workflow_sandbox=load_settings().workflow_sandbox,
         ):
             for label, prepare in (("first", None), ("second", change_one_percent)):
                 if prepare is not None:

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from billing.contracts.billing_runs import BillingRunInput, RunResult
 from billing.database import make_engine
 from billing.periods import Period
+from billing.settings import load_settings
 from billing.store.ascending_ids import ascending_uuid_sql
 from billing.store.month_end import run_key_sql
 from billing.store.run_invoicing import number_sql, payment_term_days_sql
@@ -199,6 +200,8 @@ async def run_month_end(
             task_queue=queue,
             max_concurrent_activities=8,
             run_parallel_pages=parallel_pages,
+            # As production workers run: sandboxed only if the environment asks.
+            workflow_sandbox=load_settings().workflow_sandbox,
         ):
             started = time.perf_counter()
             result = await env.client.execute_workflow(

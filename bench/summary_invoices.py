@@ -43,7 +43,7 @@ from bench.bare_tax_sync_workflow import (
 )
 from billing.contracts.reference_data import OfferIn, PartnerIn, PartnerSettings, VendorIn
 from billing.database import make_engine
-from billing.settings import Settings
+from billing.settings import Settings, load_settings
 from billing.store.reference_data import put_offer, put_partner, put_vendor
 from billing.vocabulary import BillingType, PartnerLevel
 from starter.api.app import create_app
@@ -258,6 +258,8 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
                     engine,
                     task_queue=settings.task_queue,
                     max_concurrent_workflow_tasks=workflow_tasks,
+                    # As production workers run: sandboxed only if the environment asks.
+                    workflow_sandbox=load_settings().workflow_sandbox,
                 ),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app),
