@@ -10,7 +10,7 @@ import logging
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -48,6 +48,8 @@ from workflows.pre_invoices import MonthEndPreInvoicesWorkflow, PreInvoiceRunWor
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
+
+T = TypeVar("T")
 
 WORKFLOWS = [
     OrderWorkflow,
@@ -197,15 +199,15 @@ async def run(settings: Settings) -> None:
         relaying.cancel()
 
 
-def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop where it is installed: the worker's Python time is mostly the event loop
-    and the SDK's calls through it."""
+    and the SDK's calls through it. Benchmarks that run a worker in their own process use it too,
+    so that they measure what production runs."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def main() -> None:
