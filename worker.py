@@ -10,7 +10,7 @@ import logging
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -48,8 +48,6 @@ from workflows.pre_invoices import MonthEndPreInvoicesWorkflow, PreInvoiceRunWor
 from workflows.summary_request import SummaryRequestWorkflow
 from workflows.tax_sync import TaxSyncWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
-
-T = TypeVar("T")
 
 WORKFLOWS = [
     OrderWorkflow,
@@ -199,15 +197,15 @@ async def run(settings: Settings) -> None:
         relaying.cancel()
 
 
-def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
     """Run on uvloop where it is installed: the worker's Python time is mostly the event loop
-    and the SDK's calls through it. Benchmarks that run a worker in their own process use it too,
-    so that they measure what production runs."""
+    and the SDK's calls through it."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def main() -> None:

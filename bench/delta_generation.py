@@ -29,6 +29,7 @@ both find the same lines and amounts and prints the wall times and ratios.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from datetime import date
 
@@ -41,7 +42,7 @@ from billing.settings import load_settings
 from billing.store.pre_invoice_runs import reserve_run
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
-from worker import build_worker, run_event_loop
+from worker import build_worker
 from workflows.pre_invoices import PreInvoiceRunWorkflow
 
 ISSUER = "bench-delta-seller"
@@ -291,7 +292,7 @@ def main() -> None:
             f"({max(1, args.subscriptions // PER_RECEIVER):,} receivers) in "
             f"{time.perf_counter() - t:.1f} s"
         )
-        run_event_loop(measure(url, raw, args.page_size, args.parallel_pages))
+        asyncio.run(measure(url, raw, args.page_size, args.parallel_pages))
         raw.dispose()
 
 

@@ -23,6 +23,7 @@ multiples of `--customers` and prints how time and this process's peak memory gr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import resource
 import time
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ from billing.store.run_invoicing import number_sql, payment_term_days_sql
 from billing.vocabulary import InvoiceGrouping
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
-from worker import build_worker, run_event_loop
+from worker import build_worker
 from workflows.billing_runs import BillingRunWorkflow, billing_run_id
 
 ISSUER = "bench-seller"
@@ -230,7 +231,7 @@ def measure(customers: int, lines: int, page_size: int, parallel_pages: int) -> 
             f"generated {customers:,} customers x {lines} lines in {time.perf_counter() - t:.1f} s"
         )
 
-        result, workflow_s = run_event_loop(run_month_end(url, period, page_size, parallel_pages))
+        result, workflow_s = asyncio.run(run_month_end(url, period, page_size, parallel_pages))
         print(
             f"month-end run (workflow + activities, {page_size} customers/page, "
             f"{parallel_pages} side by side): "

@@ -50,7 +50,7 @@ from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
 from tests.world import billed, build_world, report, submit
-from worker import build_worker, run_event_loop
+from worker import build_worker
 
 
 def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float]:
@@ -395,4 +395,4 @@ def print_growth(
 
 
 if __name__ == "__main__":
-    run_event_loop(main())
+    asyncio.run(main())

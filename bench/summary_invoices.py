@@ -50,7 +50,7 @@ from starter.api.app import create_app
 from starter.api.context import AppContext
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
-from worker import build_worker, run_event_loop
+from worker import build_worker
 
 TOKEN = "bench-admin-token"
 
@@ -369,4 +369,4 @@ if __name__ == "__main__":
         help="tax invoice PDFs downloaded twice after the tax syncs",
     )
     args = parser.parse_args()
-    run_event_loop(main(args.invoices, args.customers, args.workflow_tasks, args.downloads))
+    asyncio.run(main(args.invoices, args.customers, args.workflow_tasks, args.downloads))

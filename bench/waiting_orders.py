@@ -31,7 +31,7 @@ from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
 from tests.world import build_world, report, submit
-from worker import build_worker, run_event_loop
+from worker import build_worker
 
 
 def resident_mb(pid: int) -> float:
@@ -170,4 +170,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    run_event_loop(main())
+    asyncio.run(main())
