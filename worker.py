@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -197,23 +195,12 @@ async def run(settings: Settings) -> None:
         relaying.cancel()
 
 
-def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop where it is installed: the worker's Python time is mostly the event loop
-    and the SDK's calls through it."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
-
-
 def main() -> None:
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     if not settings.temporal_address:
         raise SystemExit("Set TEMPORAL_ADDRESS (host:port) to the Temporal frontend to poll.")
-    run_event_loop(run(settings))
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":
