@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine
 from temporalio import activity
 
+from activities.page_rounds import resume_cursor, work_in_rounds
 from billing.contracts.billing_runs import (
     FinishRunInput,
     IssuersInput,
@@ -56,13 +57,14 @@ class BillingRunActivities:
     def invoice_period_pages(self, pages: PagesInput) -> PagesResult:
         assert pages.issuer_id is not None
         issuer_id, period = pages.issuer_id, Period.parse(pages.period)
-        details = activity.info().heartbeat_details
-        # Resume after the last round a previous attempt committed and reported.
-        cursor: str | None = str(details[0]) if details else pages.cursor
-        result = PagesResult(cursor=cursor)
 
-        def page(bounds: tuple[str | None, str]) -> month_end.PageDone:
-            after, last = bounds
+        def bounds(cursor: str | None) -> tuple[list[str], bool]:
+            with self._engine.begin() as conn:
+                return month_end.page_bounds(
+                    conn, issuer_id, cursor, pages.page_size, self._parallel
+                )
+
+        def page(after: str | None, last: str) -> month_end.PageDone:
             with self._engine.begin() as conn:
                 done = month_end.invoice_page(
                     conn,
@@ -77,30 +79,19 @@ class BillingRunActivities:
             kill_point("run_page.after_commit")
             return done
 
-        done_pages = 0
-        while done_pages < pages.max_pages:
-            with self._engine.begin() as conn:
-                bounds, more = month_end.page_bounds(
-                    conn, issuer_id, cursor, pages.page_size, self._parallel
-                )
-            if not bounds:
-                return result.model_copy(update={"cursor": None})
-            # Every page of the round commits or the round fails: the next round, or a retry
-            # from the heartbeat, starts after the last bound only once all of them are in.
-            for done in self._pages.map(page, zip([cursor, *bounds[:-1]], bounds, strict=True)):
-                result = PagesResult(
-                    cursor=result.cursor,
-                    invoices_created=result.invoices_created + done.invoiced.invoices_created,
-                    lines_invoiced=result.lines_invoiced + done.invoiced.lines_invoiced,
-                    customers_done=result.customers_done + done.keys,
-                )
-            done_pages += len(bounds)
-            cursor = bounds[-1] if more else None
-            result = result.model_copy(update={"cursor": cursor})
-            if cursor is None:
-                return result
-            activity.heartbeat(cursor)
-        return result
+        done, cursor = work_in_rounds(
+            self._pages,
+            cursor=resume_cursor(pages.cursor),
+            max_pages=pages.max_pages,
+            bounds=bounds,
+            page=page,
+        )
+        return PagesResult(
+            cursor=cursor,
+            invoices_created=sum(page.invoiced.invoices_created for page in done),
+            lines_invoiced=sum(page.invoiced.lines_invoiced for page in done),
+            customers_done=sum(page.keys for page in done),
+        )
 
     @activity.defn(name="generate_renewal_orders")
     def generate_renewal_orders(self, pages: PagesInput) -> PagesResult:
@@ -142,9 +133,7 @@ class BillingRunActivities:
             )
 
     def _work_through(self, pages: PagesInput, page: Page) -> PagesResult:
-        details = activity.info().heartbeat_details
-        # Resume after the last page a previous attempt committed and reported.
-        cursor: str | None = str(details[0]) if details else pages.cursor
+        cursor = resume_cursor(pages.cursor)
         result = PagesResult(cursor=cursor)
         for _ in range(pages.max_pages):
             with self._engine.begin() as conn:

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import Engine
 from temporalio import activity
 
+from activities.page_rounds import resume_cursor, work_in_rounds
 from billing.contracts.pre_invoices import (
     DeltaIssuersInput,
     FinishPreInvoiceRunInput,
@@ -45,34 +46,25 @@ class PreInvoiceActivities:
 
     @activity.defn
     def generate_pre_invoice_pages(self, pages: GeneratePagesInput) -> GeneratePagesResult:
-        details = activity.info().heartbeat_details
-        cursor: str | None = str(details[0]) if details else pages.cursor
-        result = GeneratePagesResult(cursor=cursor)
-        done_pages = 0
-        while done_pages < pages.max_pages:
+        def bounds(cursor: str | None) -> tuple[list[str], bool]:
             with self._engine.begin() as conn:
-                bounds, more = pre_invoices.page_bounds(
+                return pre_invoices.page_bounds(
                     conn, pages.issuer_id, cursor, pages.page_size, self._parallel
                 )
-            if not bounds:
-                return result.model_copy(update={"cursor": None})
-            ranges = list(zip([cursor, *bounds[:-1]], bounds, strict=True))
-            # Every page of the round commits or the round fails: the next round, or a retry
-            # from the heartbeat, starts after the last bound only once all of them are in.
-            for done in self._pages.map(lambda r: self._page(pages, *r), ranges):
-                result = GeneratePagesResult(
-                    cursor=result.cursor,
-                    receivers_done=result.receivers_done + done.receivers,
-                    pre_invoices_created=result.pre_invoices_created + done.pre_invoices_created,
-                    lines_written=result.lines_written + done.lines_written,
-                )
-            done_pages += len(ranges)
-            cursor = bounds[-1] if more else None
-            result = result.model_copy(update={"cursor": cursor})
-            if cursor is None:
-                return result
-            activity.heartbeat(cursor)
-        return result
+
+        done, cursor = work_in_rounds(
+            self._pages,
+            cursor=resume_cursor(pages.cursor),
+            max_pages=pages.max_pages,
+            bounds=bounds,
+            page=lambda after, last: self._page(pages, after, last),
+        )
+        return GeneratePagesResult(
+            cursor=cursor,
+            receivers_done=sum(page.receivers for page in done),
+            pre_invoices_created=sum(page.pre_invoices_created for page in done),
+            lines_written=sum(page.lines_written for page in done),
+        )
 
     def _page(self, pages: GeneratePagesInput, after: str | None, last: str) -> PageDone:
         with self._engine.begin() as conn:

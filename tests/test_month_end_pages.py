@@ -71,6 +71,22 @@ def _line(conn: Connection, tag: str, issuer: str, customer: str, group: str) ->
     )
 
 
+def _start_run(
+    conn: Connection, run_id: str, issuer: str, period: Period, *, customers: int
+) -> None:
+    start_run(
+        conn,
+        RunStartInput(
+            run_id=run_id,
+            execution_id="first",
+            kind=RunKind.month_end,
+            issuer_id=issuer,
+            period=str(period),
+        ),
+        customers_total=customers,
+    )
+
+
 def _page(engine: Engine, run_id: str, issuer: str, period: Period) -> PageDone:
     with engine.begin() as conn:
         return invoice_page(
@@ -105,17 +121,7 @@ def test_a_page_redone_in_its_round_invoices_new_groups_only_and_numbers_stay_ga
         # b's line comes first, so b's invoice takes the first number.
         for customer, group in [(b, "PO 1"), (a, "PO 1"), (a, "PO 2"), (b, "PO 1")]:
             _line(conn, tag, issuer, customer, group)
-        start_run(
-            conn,
-            RunStartInput(
-                run_id=run_id,
-                execution_id="first",
-                kind=RunKind.month_end,
-                issuer_id=issuer,
-                period=str(period),
-            ),
-            customers_total=2,
-        )
+        _start_run(conn, run_id, issuer, period, customers=2)
 
     first = _page(engine, run_id, issuer, period)
     assert (first.invoiced.invoices_created, first.invoiced.lines_invoiced) == (3, 4)
@@ -158,17 +164,7 @@ def _month_end_world(engine: Engine, customers: int) -> tuple[str, str, Period, 
         for customer in names:
             for group in ("PO 1", "PO 1", "PO 2"):
                 _line(conn, tag, issuer, customer, group)
-        start_run(
-            conn,
-            RunStartInput(
-                run_id=run_id,
-                execution_id="first",
-                kind=RunKind.month_end,
-                issuer_id=issuer,
-                period=str(period),
-            ),
-            customers_total=customers,
-        )
+        _start_run(conn, run_id, issuer, period, customers=customers)
     return issuer, run_id, period, names
 
 
