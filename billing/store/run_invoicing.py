@@ -93,10 +93,11 @@ class Invoiced:
 
 # Invoicing staged lines takes two statements, so that the issuer's number sequence, which
 # every per-order invoice of the issuer waits for too, is locked only for the second:
-# 1. one group per grouping key of the staged lines not invoiced in this round yet, each with
-#    its invoice's id (ascending); the staged lines still uninvoiced join their group's
-#    invoice-to-be (the foreign key to the invoice is checked at commit), with what that renews
-#    and completes; and each group that got lines is kept with the total of the lines it got;
+# 1. one group per grouping key of the staged lines (on a retry, only the groups not invoiced
+#    in this round yet), each with its invoice's id (ascending); the staged lines still
+#    uninvoiced join their group's invoice-to-be (the foreign key to the invoice is checked at
+#    commit), with what that renews and completes; and each group that got lines is kept with
+#    the total of the lines it got;
 # 2. under the sequence lock, one invoice per kept group, numbered in the order of its first line.
 # Pages of disjoint customers therefore run side by side and take turns only for the second.
 # Two writers that staged the same line (a retried page beside the attempt it replaced) cannot
