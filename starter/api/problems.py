@@ -97,16 +97,23 @@ def _methods_at(request: Request) -> list[str]:
     ]
 
 
+# How a Temporal call that got no answer fails: the server down, its deadline passed, the
+# client's own timeout (which the SDK reports as cancelled), or the server shedding load.
+_TEMPORAL_UNAVAILABLE = (
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+)
+
+
 def _unavailable_service(exc: BaseException) -> str | None:
     """The backing service an exception says is unreachable, if that is what it says."""
     if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.TimeoutError):
         return "The database"
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return "The database"
-    if isinstance(exc, RPCError) and exc.status in (
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-    ):
+    if isinstance(exc, RPCError) and exc.status in _TEMPORAL_UNAVAILABLE:
         return "The workflow service (Temporal)"
     return None
 
