@@ -58,11 +58,9 @@ class BillingRunActivities:
         assert pages.issuer_id is not None
         issuer_id, period = pages.issuer_id, Period.parse(pages.period)
 
-        def bounds(cursor: str | None) -> tuple[list[str], bool]:
+        def keys(cursor: str | None, limit: int) -> list[str]:
             with self._engine.begin() as conn:
-                return month_end.page_bounds(
-                    conn, issuer_id, cursor, pages.page_size, self._parallel
-                )
+                return month_end.keys_after(conn, issuer_id, cursor, limit)
 
         def page(after: str | None, last: str) -> month_end.PageDone:
             with self._engine.begin() as conn:
@@ -83,7 +81,9 @@ class BillingRunActivities:
             self._pages,
             cursor=resume_cursor(pages.cursor),
             max_pages=pages.max_pages,
-            bounds=bounds,
+            page_size=pages.page_size,
+            pages=self._parallel,
+            keys=keys,
             page=page,
         )
         return PagesResult(

@@ -24,21 +24,32 @@ def resume_cursor(start: str | None) -> str | None:
     return str(details[0]) if details else start
 
 
+def _round_bounds(keys: list[str], page_size: int, pages: int) -> tuple[list[str], bool]:
+    """The last key of each page of a round over `keys` (the next `page_size * pages` keys
+    after the cursor), and whether keys may follow the last one."""
+    bounds = keys[page_size - 1 :: page_size]
+    if keys and (not bounds or bounds[-1] != keys[-1]):
+        bounds.append(keys[-1])
+    return bounds, len(keys) == page_size * pages
+
+
 def work_in_rounds(
     pool: ThreadPoolExecutor,
     *,
     cursor: str | None,
     max_pages: int,
-    bounds: Callable[[str | None], tuple[list[str], bool]],
+    page_size: int,
+    pages: int,
+    keys: Callable[[str | None, int], list[str]],
     page: Callable[[str | None, str], PageResult],
 ) -> tuple[list[PageResult], str | None]:
-    """Run rounds of pages until `max_pages` are done or the keys run out. `bounds(cursor)` is
-    the last key of each page of the next round and whether keys may follow the last;
-    `page(after, last)` writes the keys in (after, last] in its own transaction. Returns each
-    page's result and the cursor to go on from (None when done)."""
+    """Run rounds of `pages` pages side by side on `pool` until `max_pages` are done or the keys
+    run out. `keys(cursor, limit)` is the next `limit` keys after `cursor`; `page(after, last)`
+    writes the keys in (after, last] in its own transaction. Returns each page's result and the
+    cursor to go on from (None when done)."""
     results: list[PageResult] = []
     while len(results) < max_pages:
-        lasts, more = bounds(cursor)
+        lasts, more = _round_bounds(keys(cursor, page_size * pages), page_size, pages)
         if not lasts:
             return results, None
         ranges = zip([cursor, *lasts[:-1]], lasts, strict=True)

@@ -46,17 +46,17 @@ class PreInvoiceActivities:
 
     @activity.defn
     def generate_pre_invoice_pages(self, pages: GeneratePagesInput) -> GeneratePagesResult:
-        def bounds(cursor: str | None) -> tuple[list[str], bool]:
+        def keys(cursor: str | None, limit: int) -> list[str]:
             with self._engine.begin() as conn:
-                return pre_invoices.page_bounds(
-                    conn, pages.issuer_id, cursor, pages.page_size, self._parallel
-                )
+                return pre_invoices.receivers_after(conn, pages.issuer_id, cursor, limit)
 
         done, cursor = work_in_rounds(
             self._pages,
             cursor=resume_cursor(pages.cursor),
             max_pages=pages.max_pages,
-            bounds=bounds,
+            page_size=pages.page_size,
+            pages=self._parallel,
+            keys=keys,
             page=lambda after, last: self._page(pages, after, last),
         )
         return GeneratePagesResult(

@@ -155,19 +155,11 @@ def _keys_after(
     )
 
 
-def page_bounds(
-    conn: Connection, issuer_id: str, cursor: str | None, page_size: int, pages: int
-) -> tuple[list[str], bool]:
-    """The last receiver (or vendor) of each of the next `pages` pages of `page_size` after
-    `cursor`, and whether more may follow the last one. Pages with explicit bounds run side by
-    side without one of them missing a customer whose lines arrive meanwhile: it falls inside a
-    page's bounds, or after the last."""
+def keys_after(conn: Connection, issuer_id: str, cursor: str | None, limit: int) -> list[str]:
+    """The next `limit` receivers (or vendors, by the issuer's grouping) with uninvoiced lines
+    after `cursor`, in order: what a round of pages side by side divides between its pages."""
     column = _page_column(issuer_billing(conn, issuer_id).grouping)
-    keys = _keys_after(conn, issuer_id, column, cursor, last=None, limit=page_size * pages)
-    bounds = keys[page_size - 1 :: page_size]
-    if keys and (not bounds or bounds[-1] != keys[-1]):
-        bounds.append(keys[-1])
-    return bounds, len(keys) == page_size * pages
+    return _keys_after(conn, issuer_id, column, cursor, last=None, limit=limit)
 
 
 def invoice_page(

@@ -146,18 +146,10 @@ def receivers_total(conn: Connection, issuer_id: str) -> int:
     )
 
 
-def page_bounds(
-    conn: Connection, issuer_id: str, cursor: str | None, page_size: int, pages: int
-) -> tuple[list[str], bool]:
-    """The last receiver of each of the next `pages` pages of `page_size` receivers after
-    `cursor`, and whether receivers may follow the last one. Pages with explicit bounds can run
-    side by side without one of them missing a receiver made meanwhile: a new receiver falls
-    inside a page's bounds, or after the last."""
-    receivers = _receivers_after(conn, issuer_id, cursor, last=None, limit=page_size * pages)
-    bounds = receivers[page_size - 1 :: page_size]
-    if receivers and (not bounds or bounds[-1] != receivers[-1]):
-        bounds.append(receivers[-1])
-    return bounds, len(receivers) == page_size * pages
+def receivers_after(conn: Connection, issuer_id: str, cursor: str | None, limit: int) -> list[str]:
+    """The next `limit` receivers billed by delta invoicing after `cursor`, in order: what a
+    round of pages side by side divides between its pages."""
+    return _receivers_after(conn, issuer_id, cursor, last=None, limit=limit)
 
 
 def _receivers_after(
