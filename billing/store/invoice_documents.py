@@ -89,8 +89,13 @@ _LINE_COLUMNS = [
     billing_lines.c.currency,
     billing_lines.c.receiver_id,
 ]
-_SUMMARY_LINES = (
-    select(*_LINE_COLUMNS, _source.c.number.label("source_invoice"))
+# A summary invoice's lines, in the order its document and its tax document list them.
+SUMMARY_LINES = (
+    select(
+        billing_lines.c.id.label("line_id"),
+        *_LINE_COLUMNS,
+        _source.c.number.label("source_invoice"),
+    )
     .select_from(summary_invoice_lines)
     .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
     .join(_source, _source.c.id == summary_invoice_lines.c.source_invoice_id)
@@ -114,7 +119,7 @@ def invoice_document(conn: Connection, invoice_id: str) -> InvoiceDocument:
     summary = head["type"] == InvoiceType.summary
     line_rows: list[Mapping[str, Any]]
     if summary:
-        line_rows = [*conn.execute(_SUMMARY_LINES, key).mappings()]
+        line_rows = [*conn.execute(SUMMARY_LINES, key).mappings()]
         totals = [
             CurrencyTotals(currency=t.currency, subtotal=t.subtotal, tax=t.tax, total=t.total)
             for t in conn.execute(_SUMMARY_TOTALS, key)

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, case, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import aliased
 
 from billing.contracts.summary_invoices import SummaryInvoice
 from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
@@ -19,16 +18,13 @@ from billing.errors import Conflict, NotFound
 from billing.invoice_document import InvoiceDocument, with_provider_tax
 from billing.schema import (
     Money,
-    billing_lines,
     invoices,
-    offers,
     partners,
-    summary_invoice_lines,
     summary_invoice_totals,
     summary_invoices,
     tax_documents,
 )
-from billing.store.invoice_documents import invoice_document
+from billing.store.invoice_documents import SUMMARY_LINES, invoice_document
 from billing.store.invoices import parse_uuid
 from billing.store.summary_invoices import get_summary_invoice
 from billing.store.webhooks import record_event
@@ -81,7 +77,6 @@ def begin_tax_sync(conn: Connection, summary_invoice_id: str) -> TaxSyncBegun:
 
 
 # Built once, like the statements of billing/store/invoice_documents.py: only the id is bound.
-_source = aliased(invoices)
 _TAX_DOCUMENT_HEAD = (
     select(
         invoices.c.issuer_id,
@@ -93,27 +88,13 @@ _TAX_DOCUMENT_HEAD = (
     .join(partners, partners.c.id == invoices.c.receiver_id)
     .where(invoices.c.id == bindparam("sid"))
 )
-_TAX_DOCUMENT_LINES = (
-    select(
-        billing_lines.c.id,
-        billing_lines.c.amount,
-        billing_lines.c.currency,
-        offers.c.name,
-        _source.c.number,
-    )
-    .join(billing_lines, billing_lines.c.id == summary_invoice_lines.c.billing_line_id)
-    .join(_source, _source.c.id == summary_invoice_lines.c.source_invoice_id)
-    .join(offers, offers.c.id == billing_lines.c.offer_id)
-    .where(summary_invoice_lines.c.summary_invoice_id == bindparam("sid"))
-    .order_by(_source.c.number, billing_lines.c.id)
-)
 
 
 def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
     """The document the provider taxes: coded by the summary invoice id."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     head = conn.execute(_TAX_DOCUMENT_HEAD, {"sid": sid}).one()
-    lines = conn.execute(_TAX_DOCUMENT_LINES, {"sid": sid}).all()
+    lines = conn.execute(SUMMARY_LINES, {"invoice_id": sid}).all()
     return TaxDocument(
         code=str(sid),
         company_code=head.issuer_id,
@@ -122,8 +103,8 @@ def tax_document(conn: Connection, summary_invoice_id: str) -> TaxDocument:
         date=head.invoice_date,
         lines=[
             TaxLine(
-                number=str(line.id),
-                source_invoice=line.number,
+                number=str(line.line_id),
+                source_invoice=line.source_invoice,
                 description=line.name,
                 amount=line.amount,
                 currency=line.currency,
