@@ -2,12 +2,15 @@
 against bare starts, and how fast a report is answered meanwhile.
 
     python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
+                                        [--server-store memory|file]
 
 Submits 2-item orders through the real API (in-process ASGI, worker in the same process) until
 `--orders` x each size are open, none of them reported, so every workflow waits. After each size
 it prints this process's resident memory (API and worker), the dev server's, the p50/p99 of 50
 single-item reports (at most; each order stays waiting: one of two items), and the submission rate
 against bare `start_workflow` calls of the same number of workflows in the same run.
+`--server-store file` keeps the dev server's state in an SQLite file (its size is printed too)
+instead of in its memory.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -77,7 +81,16 @@ async def bare_starts(client: Client, start: int, count: int, limit: int, queue:
     return await paced(count, limit, one)
 
 
-async def run(client: Client, url: str, base: int, sizes: list[int], limit: int) -> None:
+def file_mb(store: Path | None) -> str:
+    if store is None:
+        return ""
+    files = [store, store.with_name(store.name + "-wal")]
+    return f" (store on disk {sum(f.stat().st_size for f in files if f.exists()) / 2**20:,.0f} MB)"
+
+
+async def run(
+    client: Client, url: str, base: int, sizes: list[int], limit: int, store: Path | None
+) -> None:
     settings = make_settings(url, f"bench-waiting-{uuid.uuid4().hex[:6]}")
     engine = make_engine(url, pool_size=16)
     bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
@@ -131,7 +144,7 @@ async def run(client: Client, url: str, base: int, sizes: list[int], limit: int)
             first = first or figures
             print(
                 f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
-                f"Temporal dev server {figures['server']:6.0f} MB; report p50 "
+                f"Temporal dev server {figures['server']:6.0f} MB{file_mb(store)}; report p50 "
                 f"{statistics.median(latencies) * 1000:.1f} ms p99 {latencies[-1] * 1000:.1f} ms; "
                 f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
@@ -156,9 +169,17 @@ async def main() -> None:
     parser.add_argument("--orders", type=int, default=1000, help="orders at size 1")
     parser.add_argument("--sizes", default="1,4,16")
     parser.add_argument("--in-flight", type=int, default=20)
+    parser.add_argument(
+        "--server-store",
+        choices=["memory", "file"],
+        default="memory",
+        help="the dev server's store: in memory (its default), or an SQLite file on disk, as a "
+        "server with a database behind it keeps open workflows",
+    )
     args = parser.parse_args()
-    with fresh_database("billing_bench") as url:
-        env = await engine_dev_server()
+    with fresh_database("billing_bench") as url, tempfile.TemporaryDirectory() as scratch:
+        store = Path(scratch) / "temporal.db" if args.server_store == "file" else None
+        env = await engine_dev_server(["--db-filename", str(store)] if store else ())
         async with env:
             await run(
                 env.client,
@@ -166,6 +187,7 @@ async def main() -> None:
                 args.orders,
                 [int(x) for x in args.sizes.split(",")],
                 args.in_flight,
+                store,
             )
 
 

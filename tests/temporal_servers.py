@@ -4,6 +4,8 @@ attributes registered and the pydantic data converter."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -11,9 +13,10 @@ from starter.binaries import temporal_cli
 from workflows import search_attributes
 
 
-async def engine_dev_server() -> WorkflowEnvironment:
+async def engine_dev_server(extra_args: Sequence[str] = ()) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
+        dev_server_extra_args=list(extra_args),
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
     )

@@ -44,8 +44,8 @@ TINY = {
         ["ratio end to end / raw", "ratio tax sync / bare throughput"],
     ),
     "waiting_orders": (
-        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5"],
-        ["orders waiting: engine process", "(ratio", "growth x2 orders"],
+        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "file"],
+        ["orders waiting: engine process", "store on disk", "(ratio", "growth x2 orders"],
     ),
     "delta_generation": (
         ["--subscriptions", "200", "--page-size", "10"],
