@@ -84,8 +84,7 @@ async def bare_starts(client: Client, start: int, count: int, limit: int, queue:
 def file_mb(store: Path | None) -> str:
     if store is None:
         return ""
-    files = [store, store.with_name(store.name + "-wal")]
-    return f" (store on disk {sum(f.stat().st_size for f in files if f.exists()) / 2**20:,.0f} MB)"
+    return f" (store on disk {store.stat().st_size / 2**20:,.0f} MB)"
 
 
 async def run(
