@@ -11,8 +11,11 @@ provisioning report per item; mode `batched` posts all of an order's outcomes in
 until the workflow has committed the invoice and completed.
 Shape `in-process` runs the API (ASGI, no sockets) and the worker in this benchmark's process;
 shape `processes` runs them as two OS processes of their own (uvicorn and `python -m worker`,
-as docker-compose does) and drives the API over real HTTP on 127.0.0.1.
-CPU per order is printed for each process, the dev server's included.
+as docker-compose does) and drives the API over real HTTP on 127.0.0.1 with aiohttp, whose
+client costs a fraction of httpx's per request: the order system is load, not the engine, and
+on a machine shared with the engine every millisecond it spends is one the engine does not get.
+CPU per order is printed for each process, the dev server's and PostgreSQL's (every local
+`postgres` process, so only meaningful when the database is on this machine) included.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
 clocked from the last signal to completion, on a worker with the SDK's defaults (sandboxed).
@@ -36,7 +39,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
+import aiohttp
 import httpx
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -49,7 +54,7 @@ from billing.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
-from tests.world import billed, build_world, report, submit
+from tests.world import billed, build_world, order_body
 from worker import build_worker
 
 
@@ -81,6 +86,7 @@ async def in_flight(
 async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list[float], float]:
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
     server_before, client_before = dev_server_cpu(), time.process_time()
+    database_before = processes_cpu("postgres")
 
     async def one(i: int) -> float:
         handle = await client.start_workflow(
@@ -103,11 +109,17 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
         latencies, wall = await in_flight(total, limit, one)
     server = (dev_server_cpu() - server_before) / total * 1000
     worker_and_client = (time.process_time() - client_before) / total * 1000
-    print(f"bare CPU per order: server {server:.1f} ms, worker+client {worker_and_client:.1f} ms")
+    database = (processes_cpu("postgres") - database_before) / total * 1000
+    print(
+        f"bare CPU per order: server {server:.1f} ms, worker+client {worker_and_client:.1f} ms, "
+        f"PostgreSQL {database:.1f} ms"
+    )
     return latencies, wall
 
 
 CpuProbe = Callable[[], dict[str, float]]
+# The order system's side of the API: POST a JSON body, get the status and the parsed answer.
+Post = Callable[[str, dict[str, Any]], Awaitable[tuple[int, Any]]]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -121,6 +133,13 @@ def dev_server_cpu() -> float:
     """CPU time so far of the Temporal dev server this benchmark started (its child process):
     where most of the bare baseline's work is, and the part of the engine's that is not in
     Python."""
+    return processes_cpu("temporal", parent=os.getpid())
+
+
+def processes_cpu(command: str, parent: int | None = None) -> float:
+    """CPU time so far of every process running `command` (of one parent's children, if given);
+    processes that ended in between are not counted, which is why the database's connections
+    stay pooled for the length of a measurement."""
     total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -128,10 +147,10 @@ def dev_server_cpu() -> float:
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 name, fields = stat.read().split("(", 1)[1].rsplit(")", 1)
+            if name == command and (parent is None or int(fields.split()[1]) == parent):
+                total += cpu_seconds(int(entry))
         except OSError:
             continue
-        if name == "temporal" and int(fields.split()[1]) == os.getpid():
-            total += cpu_seconds(int(entry))
     return total
 
 
@@ -147,7 +166,7 @@ def resident_mb(pid: int | str = "self") -> float:
 @asynccontextmanager
 async def in_process(
     client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe, CpuProbe]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Post, CpuProbe, CpuProbe]]:
     settings = make_settings(url, task_queue)
     engine = make_engine(url, pool_size=16)
     try:
@@ -161,8 +180,14 @@ async def in_process(
             ),
             api_client(settings, engine, client) as api,
         ):
+
+            async def post(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+                response = await api.post(path, json=body)
+                return response.status_code, response.json()
+
             yield (
                 api,
+                post,
                 lambda: {"api+worker+client": time.process_time()},
                 lambda: {"api+worker+client": resident_mb()},
             )
@@ -201,7 +226,7 @@ def engine_processes(env: dict[str, str], api_port: int) -> Iterator[list[subpro
 @asynccontextmanager
 async def separate_processes(
     client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, CpuProbe, CpuProbe]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Post, CpuProbe, CpuProbe]]:
     port = free_port()
     env = {
         **os.environ,
@@ -214,17 +239,28 @@ async def separate_processes(
         "WORKER_METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
     }
+    base_url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with engine_processes(env, port) as (api_process, worker_process):
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
-        ) as api:
+        async with (
+            httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as api,
+            aiohttp.ClientSession(
+                base_url,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=60),
+                connector=aiohttp.TCPConnector(limit=200),
+            ) as session,
+        ):
             await until_healthy(api)
             await until_polled(client, task_queue)
+
+            async def post(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+                async with session.post(path, json=body) as response:
+                    return response.status, await response.json()
+
             yield (
                 api,
+                post,
                 lambda: {
                     "api": cpu_seconds(api_process.pid),
                     "worker": cpu_seconds(worker_process.pid),
@@ -268,36 +304,40 @@ async def engine_orders(
 ) -> tuple[list[float], float, dict[str, float]]:
     """Latencies, wall time and the resident memory of the engine's processes at the end."""
     run = uuid.uuid4().hex[:6]
-    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, cpu, memory):
+    async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, post, cpu, memory):
         world = await build_world(api, run)
         offers = [world.security, world.data]
         item_ids = [str(n) for n in range(1, items + 1)]
 
+        async def accepted(path: str, body: dict[str, Any]) -> None:
+            status, answer = await post(path, body)
+            assert status in (200, 202), (status, answer)
+
+        succeeded = {"outcome": "succeeded"}
+
         async def one(i: int) -> float:
             number = world.order_number(f"B{i}")
-            await submit(
-                api,
-                number,
-                world.seller,
-                world.customer,
-                [(item, offers[n % 2], 1) for n, item in enumerate(item_ids)],
-            )
+            lines = [(item, offers[n % 2], 1) for n, item in enumerate(item_ids)]
+            await accepted("/v1/orders", order_body(number, world.seller, world.customer, lines))
             if mode == "batched":
+                batch = {"items": [{"item_id": item, **succeeded} for item in item_ids]}
                 t0 = time.perf_counter()
-                response = await report_all(api, number, item_ids)
+                await accepted(f"/v1/orders/{number}/provisioning", batch)
             else:
                 for item in item_ids[:-1]:
-                    (await report(api, number, item, "succeeded")).raise_for_status()
+                    await accepted(f"/v1/orders/{number}/items/{item}/provisioning", succeeded)
                 t0 = time.perf_counter()
-                response = await report(api, number, item_ids[-1], "succeeded")
-            response.raise_for_status()
+                await accepted(f"/v1/orders/{number}/items/{item_ids[-1]}/provisioning", succeeded)
             result = await billed(client, number)
             assert result.invoice_id is not None
             return time.perf_counter() - t0
 
-        before = {**cpu(), "server": dev_server_cpu()}
+        def probe() -> dict[str, float]:
+            return {**cpu(), "server": dev_server_cpu(), "PostgreSQL": processes_cpu("postgres")}
+
+        before = probe()
         latencies, wall = await in_flight(total, limit, one)
-        after = {**cpu(), "server": dev_server_cpu()}
+        after = probe()
         resident = memory()
         print(
             f"{mode if shape == 'in-process' else f'{mode}/{shape}'} CPU per order: "
@@ -306,13 +346,6 @@ async def engine_orders(
             + ", ".join(f"{k} {mb:.0f} MB" for k, mb in resident.items())
         )
         return latencies, wall, resident
-
-
-async def report_all(api: httpx.AsyncClient, number: str, item_ids: list[str]) -> httpx.Response:
-    return await api.post(
-        f"/v1/orders/{number}/provisioning",
-        json={"items": [{"item_id": item, "outcome": "succeeded"} for item in item_ids]},
-    )
 
 
 async def main() -> None:
