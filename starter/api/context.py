@@ -35,6 +35,8 @@ class AppContext:
         return await run_in_threadpool(call)
 
 
-def get_context(request: Request) -> AppContext:
+# Dependencies are coroutines: FastAPI runs a plain function's in the thread pool, a hop that
+# cost more than the lookup itself on every request.
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context

@@ -59,7 +59,7 @@ class PageCursor:
         )
 
 
-def page_cursor(
+async def page_cursor(
     request: Request,
     cursor: str | None = Query(
         None, max_length=1000, description="`next_cursor` of the previous page; omit for the first."
