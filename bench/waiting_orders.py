@@ -59,6 +59,14 @@ def temporal_server_pids() -> list[int]:
     return found
 
 
+def memory_now() -> dict[str, float]:
+    """Resident MB of this process (API and worker) and of the dev server."""
+    return {
+        "engine": resident_mb(os.getpid()),
+        "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
+    }
+
+
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
     gate = asyncio.Semaphore(limit)
 
@@ -136,10 +144,7 @@ async def run(
                 latencies.append(time.perf_counter() - t0)
             latencies.sort()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
-            figures = {
-                "engine": resident_mb(os.getpid()),
-                "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
-            }
+            figures = memory_now()
             first = first or figures
             print(
                 f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
@@ -149,10 +154,7 @@ async def run(
                 f"(ratio {ours / bare:.2f}x)"
             )
         if len(sizes) > 1:
-            last = {
-                "engine": resident_mb(os.getpid()),
-                "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
-            }
+            last = memory_now()
             print(
                 f"growth x{sizes[-1] / sizes[0]:g} orders: engine memory "
                 f"x{last['engine'] / first['engine']:.2f}, server memory "
