@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from billing.contracts.order_workflow import OrderProgress
@@ -15,6 +16,7 @@ from billing.schema import invoices
 from tests.test_order_api_contract import assert_problem
 from tests.world import World, billed, build_world, invoices_of, report, submit
 from workflows.order import OrderWorkflow, workflow_id
+from workflows.search_attributes import BILLING_STATE
 
 
 async def report_many(
@@ -123,3 +125,22 @@ async def test_orders_billed_at_the_same_time_get_gapless_numbers_of_their_issue
             select(invoices.c.number).where(invoices.c.order_number.in_(numbers))
         ).all()
     assert sorted(stored) == sorted(r.invoice_number for r in results)
+
+
+async def test_an_order_reported_in_one_request_is_billed_in_its_first_workflow_task(
+    api: httpx.AsyncClient, temporal: Client, world: World
+) -> None:
+    number = await three_item_order(api, world, "BONE")
+    handle = temporal.get_workflow_handle(workflow_id(number))
+    # Submitted, nothing reported yet: the workflow waits without having run.
+    before = [event.event_type for event in (await handle.fetch_history()).events]
+    assert before == [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED]
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(BILLING_STATE) == "AwaitingProvisioning"
+    answer = await report_many(api, number, {"a": "succeeded", "b": "succeeded", "c": "succeeded"})
+    assert answer.status_code == 200, answer.text
+    await billed(temporal, number)
+    events = [event.event_type for event in (await handle.fetch_history()).events]
+    assert events.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1, events
+    assert EventType.EVENT_TYPE_TIMER_STARTED not in events
+    assert (await handle.describe()).typed_search_attributes.get(BILLING_STATE) == "Invoiced"

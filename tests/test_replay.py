@@ -27,6 +27,11 @@ def test_histories_are_committed() -> None:
         "order_upserts_on_change_per_item",
         "order_upserts_on_change_batched",
         "order_upserts_on_change_stuck",
+        # Started with a delay that the first outcome ends.
+        "order_first_run_per_item",
+        "order_first_run_batched",
+        "order_first_run_stuck",
+        "order_first_run_stuck_unreported",
     } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names

@@ -92,6 +92,39 @@ async def test_an_order_waiting_past_the_threshold_is_stuck_until_an_operator_re
     assert entry["detail"] == {"outcome": "succeeded", "reason": "vendor portal shows it active"}
 
 
+async def test_an_order_no_report_reaches_is_stuck_at_the_threshold_counted_from_submission(
+    time_skipping_env: WorkflowEnvironment, time_skipping_api: httpx.AsyncClient
+) -> None:
+    api, temporal = time_skipping_api, time_skipping_env.client
+    world = await build_world(api, uuid.uuid4().hex[:8])
+    number = world.order_number("SILENT")
+    await submit(
+        api,
+        number,
+        world.seller,
+        world.customer,
+        [("security", world.security, 1), ("data", world.data, 1)],
+    )
+    handle = temporal.get_workflow_handle(workflow_id(number))
+
+    async def listed_stuck() -> list[str]:
+        page = await api.get("/v1/orders", params={"status": "stuck", "issuer_id": world.seller})
+        return [order["order_number"] for order in page.json()["items"]]
+
+    await time_skipping_env.sleep(timedelta(hours=23))
+    # Nothing to do yet, so the workflow has not run; Temporal shows where the order stands.
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(sa.BILLING_STATE) == "AwaitingProvisioning"
+    assert attributes.get(sa.PENDING_ITEMS) == 2
+    assert number not in await listed_stuck()
+
+    await time_skipping_env.sleep(timedelta(hours=2))  # 25 h after submission, not 48 h
+    progress = await handle.query(OrderWorkflow.progress)
+    assert progress.stuck is True and progress.pending_items == ["security", "data"]
+    assert (await handle.describe()).typed_search_attributes.get(sa.BILLING_STATE) == "Stuck"
+    assert number in await listed_stuck()
+
+
 async def test_a_lost_signal_is_caught_up_when_the_order_is_found_stuck(
     time_skipping_env: WorkflowEnvironment, time_skipping_api: httpx.AsyncClient, engine: Engine
 ) -> None:

@@ -3,7 +3,9 @@
 Workflow id `order-<order_number>`. The API records each outcome in PostgreSQL first and then
 signals here; the signal only wakes the workflow, and the billing activity reads the outcomes
 from the database, so a duplicated signal changes nothing and a lost one is caught up when the
-order is found stuck.
+order is found stuck. A submitted order's workflow is started with a delay that the first report
+(a signal-with-start) ends: it first runs when there is an outcome to take, and an order whose
+outcomes come in one report is billed in its first workflow task.
 """
 
 from __future__ import annotations
@@ -52,17 +54,22 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, input: OrderWorkflowInput) -> OrderBillingResult:
-        self._publish()
+        if self._pending() or not input.first_run_at_first_outcome:
+            self._publish()
         while self._pending():
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     input.model_copy(update={"outcomes": self._outcomes, "stuck": self._stuck})
                 )
+            wait = self._until_stuck()
+            if wait <= timedelta(0):
+                await self._on_stuck()
+                continue
             try:
                 await workflow.wait_condition(
                     lambda: not self._pending(),
-                    timeout=input.stuck_after,
+                    timeout=wait,
                     timeout_summary="stuck threshold",
                 )
             except TimeoutError:
@@ -120,6 +127,15 @@ class OrderWorkflow:
             stuck=self._stuck,
             invoice_id=self._result.invoice_id if self._result else None,
         )
+
+    def _until_stuck(self) -> timedelta:
+        """An order is stuck once it has waited `stuck_after` since it was submitted, which is
+        when its workflow started (possibly with a delay, so its first run can be much later);
+        a stuck order is looked at again every `stuck_after`."""
+        if self._stuck:
+            return self._input.stuck_after
+        waited = workflow.now() - workflow.info().workflow_start_time
+        return max(timedelta(0), self._input.stuck_after - waited)
 
     def _pending(self) -> list[str]:
         return [item for item in self._input.item_ids if item not in self._outcomes]

@@ -24,6 +24,11 @@ class OrderWorkflowInput(BaseModel):
     # when billing starts, one when billed). Orders started before carry False and keep the
     # upsert at every step their histories hold, so the change never reaches them.
     upserts_changes_only: bool = False
+    # True for orders started by this version of the engine, whose workflow usually first runs
+    # when an outcome arrives (its start is delayed until then): a first run that finds every
+    # outcome in goes straight to billing, without publishing a waiting state already over.
+    # Orders started before carry False and keep the publish their histories hold.
+    first_run_at_first_outcome: bool = False
 
 
 class ProvisioningReported(BaseModel):

@@ -4,6 +4,7 @@ up by that id."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionDescription
@@ -28,9 +29,10 @@ async def start_once(
     id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
     search_attributes: TypedSearchAttributes | None = None,
     static_summary: str | None = None,
+    static_details: str | None = None,
+    start_delay: timedelta | None = None,
     start_signal: str | None = None,
     start_signal_args: Sequence[BaseModel] = (),
-    request_eager_start: bool = False,
 ) -> bool:
     """Start a workflow whose id names one piece of business work. When that id is running, or
     has run under a policy that refuses another run, the work is already in hand: False."""
@@ -44,9 +46,10 @@ async def start_once(
             id_conflict_policy=id_conflict_policy,
             search_attributes=search_attributes,
             static_summary=static_summary,
+            static_details=static_details,
+            start_delay=start_delay,
             start_signal=start_signal,
             start_signal_args=start_signal_args,
-            request_eager_start=request_eager_start,
         )
     except WorkflowAlreadyStartedError:
         return False

@@ -39,6 +39,7 @@ def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
         item_ids=[item.item_id for item in order.items],
         stuck_after=stuck_after,
         upserts_changes_only=True,
+        first_run_at_first_outcome=True,
     )
 
 
@@ -50,6 +51,7 @@ async def _start(
     stuck_after: timedelta,
     id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
     signal: tuple[str, ProvisioningReported | ProvisioningBatchReported] | None = None,
+    until_first_outcome: bool = False,
 ) -> None:
     if order.status is OrderStatus.completed:
         return
@@ -75,23 +77,45 @@ async def _start(
             f"Order {order.order_number}: {order.issuer_id} → {order.customer_id}, "
             f"{len(order.items)} item(s)"
         ),
+        static_details=_WAITS_FOR_FIRST_OUTCOME.format(stuck_after=stuck_after)
+        if until_first_outcome
+        else None,
+        # Until its first outcome arrives an order's workflow has nothing to do, so it does not
+        # run: the report's signal-with-start ends the delay, and the workflow task that takes
+        # the report is its first. An order whose outcomes come in one report is then one
+        # workflow task in all. With no outcome at all, the delay ends when the order is stuck.
+        start_delay=stuck_after if until_first_outcome else None,
         start_signal=signal[0] if signal is not None else None,
         start_signal_args=[signal[1]] if signal is not None else [],
-        # Where the API shares its client with a worker of the task queue (one process), the
-        # first workflow task comes back with the start: no poll for it. Ignored elsewhere.
-        request_eager_start=signal is None,
     )
 
 
+_WAITS_FOR_FIRST_OUTCOME = (
+    "This order's workflow first runs when the first provisioning outcome is reported, or "
+    "after {stuck_after} without one, to flag the order stuck. Until then the search "
+    "attributes BillingState and PendingItems say where the order stands, and it answers no "
+    "queries."
+)
+
+
 async def ensure_order_workflow(
-    client: Client, order: Order, *, task_queue: str, stuck_after: timedelta
+    client: Client,
+    order: Order,
+    *,
+    task_queue: str,
+    stuck_after: timedelta,
+    until_first_outcome: bool = False,
 ) -> None:
+    """Start the order's workflow unless it runs already. A newly submitted order's workflow
+    (`until_first_outcome`) first runs when an outcome arrives; one that order recovery starts,
+    for an order that may have every outcome recorded, runs at once."""
     await _start(
         client,
         order,
         task_queue=task_queue,
         stuck_after=stuck_after,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        until_first_outcome=until_first_outcome,
     )
 
 

@@ -33,9 +33,9 @@ async def orphan_recovered(r: Recorder) -> None:
     await r.save("order_recovery", recovery_id)
 
 
-async def upserts_on_change_per_item(r: Recorder) -> None:
-    """An order started with the search attributes it shows and updated only when one changes:
-    reports one item at a time, one failed."""
+async def first_run_per_item(r: Recorder) -> None:
+    """An order started with the search attributes it shows, updated only when one changes, and
+    a start delay its first report ends: reports one item at a time, one failed."""
     world = await build_world(r.api, "rec-changes")
     number = world.order_number("CHANGES")
     await submit(
@@ -48,11 +48,11 @@ async def upserts_on_change_per_item(r: Recorder) -> None:
     await report(r.api, number, "sec", "succeeded")
     await report(r.api, number, "data", "failed", reason="provisioning rejected")
     await report(r.api, number, "e5", "succeeded")
-    await r.save("order_upserts_on_change_per_item", workflow_id(number))
+    await r.save("order_first_run_per_item", workflow_id(number))
 
 
-async def upserts_on_change_batched(r: Recorder) -> None:
-    """The same shape, every outcome in one report: billing starts in the signal's task."""
+async def first_run_batched(r: Recorder) -> None:
+    """The same shape, every outcome in one report: the workflow's first task bills it."""
     world = await build_world(r.api, "rec-changes-batch")
     number = world.order_number("CHANGES-BATCH")
     await submit(
@@ -73,10 +73,10 @@ async def upserts_on_change_batched(r: Recorder) -> None:
         },
     )
     response.raise_for_status()
-    await r.save("order_upserts_on_change_batched", workflow_id(number))
+    await r.save("order_first_run_batched", workflow_id(number))
 
 
-async def upserts_on_change_stuck(r: Recorder) -> None:
+async def first_run_stuck(r: Recorder) -> None:
     """The same shape for an order found stuck, then resolved by hand."""
     world = await build_world(r.api, "rec-changes-stuck")
     number = world.order_number("CHANGES-STUCK")
@@ -94,16 +94,40 @@ async def upserts_on_change_stuck(r: Recorder) -> None:
         json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
     )
     response.raise_for_status()
-    await r.save("order_upserts_on_change_stuck", workflow_id(number))
+    await r.save("order_first_run_stuck", workflow_id(number))
+
+
+async def first_run_stuck_unreported(r: Recorder) -> None:
+    """No report at all: the start delay ends when the order is stuck, and its first run marks
+    it stuck at once; then both outcomes are recorded by hand."""
+    world = await build_world(r.api, "rec-unreported")
+    number = world.order_number("UNREPORTED")
+    await submit(
+        r.api,
+        number,
+        world.seller,
+        world.customer,
+        [("sec", world.security, 1), ("data", world.data, 1)],
+    )
+    await r.env.sleep(timedelta(hours=25))
+    for item in ("sec", "data"):
+        response = await r.api.post(
+            f"/v1/orders/{number}/items/{item}/manual-outcome",
+            json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
+        )
+        response.raise_for_status()
+    await r.save("order_first_run_stuck_unreported", workflow_id(number))
 
 
 # order_all_succeed, order_partial_failure, order_batched_report and order_stuck_then_resolved
-# were recorded before orders upserted their search attributes only on change. They stay
-# committed and replayed, for the orders still running in that shape, and are never recorded
-# again: the scenarios above record the shape orders start in now.
+# were recorded before orders upserted their search attributes only on change, and the
+# order_upserts_on_change_* histories before an order's workflow started with a delay that its
+# first outcome ends. They stay committed and replayed, for the orders still running in those
+# shapes, and are never recorded again: the scenarios below record the shape orders start in now.
 SCENARIOS = {
     "order_recovery": orphan_recovered,
-    "order_upserts_on_change_per_item": upserts_on_change_per_item,
-    "order_upserts_on_change_batched": upserts_on_change_batched,
-    "order_upserts_on_change_stuck": upserts_on_change_stuck,
+    "order_first_run_per_item": first_run_per_item,
+    "order_first_run_batched": first_run_batched,
+    "order_first_run_stuck": first_run_stuck,
+    "order_first_run_stuck_unreported": first_run_stuck_unreported,
 }

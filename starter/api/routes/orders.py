@@ -47,6 +47,7 @@ async def submit_order(
         order,
         task_queue=ctx.settings.task_queue,
         stuck_after=ctx.settings.order_stuck_after,
+        until_first_outcome=True,
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
