@@ -49,6 +49,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.probes.processes import cpu_seconds, dev_server_cpu, processes_cpu, resident_mb
 from billing.database import make_engine
 from billing.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
@@ -120,47 +121,6 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
 CpuProbe = Callable[[], dict[str, float]]
 # The order system's side of the API: POST a JSON body, get the status and the parsed answer.
 Post = Callable[[str, dict[str, Any]], Awaitable[tuple[int, Any]]]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def dev_server_cpu() -> float:
-    """CPU time so far of the Temporal dev server this benchmark started (its child process):
-    where most of the bare baseline's work is, and the part of the engine's that is not in
-    Python."""
-    return processes_cpu("temporal", parent=os.getpid())
-
-
-def processes_cpu(command: str, parent: int | None = None) -> float:
-    """CPU time so far of every process running `command` (of one parent's children, if given);
-    processes that ended in between are not counted, which is why the database's connections
-    stay pooled for the length of a measurement."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                name, fields = stat.read().split("(", 1)[1].rsplit(")", 1)
-            if name == command and (parent is None or int(fields.split()[1]) == parent):
-                total += cpu_seconds(int(entry))
-        except OSError:
-            continue
-    return total
-
-
-def resident_mb(pid: int | str = "self") -> float:
-    """Resident memory of one process now (Linux)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @asynccontextmanager

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -30,6 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.probes.processes import dev_server_cpu, dev_server_mb, processes_cpu, resident_mb
 from billing.database import make_engine
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
@@ -38,33 +38,27 @@ from tests.world import build_world, report, submit
 from worker import build_worker
 
 
-def resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def temporal_server_pids() -> list[int]:
-    """The dev server this process started (its children named temporal)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and "temporal" in name:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def memory_now() -> dict[str, float]:
     """Resident MB of this process (API and worker) and of the dev server."""
     return {
-        "engine": resident_mb(os.getpid()),
-        "server": sum(resident_mb(pid) for pid in temporal_server_pids()),
+        "engine": resident_mb(),
+        "server": dev_server_mb(),
     }
+
+
+def cpu_now() -> dict[str, float]:
+    """CPU seconds so far of this process (API and worker, or the bare starts and their
+    worker), the dev server and PostgreSQL (every local postgres process)."""
+    return {
+        "process": time.process_time(),
+        "server": dev_server_cpu(),
+        "PostgreSQL": processes_cpu("postgres"),
+    }
+
+
+def cpu_per(count: int, before: dict[str, float]) -> str:
+    after = cpu_now()
+    return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
 
 
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
@@ -130,7 +124,9 @@ async def run(
                     api, world.order_number(f"W{offset + i}"), world.seller, world.customer, items
                 )
 
+            before = cpu_now()
             ours = await paced(count, limit, one)
+            ours_cpu = cpu_per(count, before)
             submitted = target
             # Reports before the bare starts: the bare worker shares this process, and the
             # first tasks of thousands of bare workflows would otherwise be what a report
@@ -143,7 +139,9 @@ async def run(
                 (await report(api, number, "1", "succeeded")).raise_for_status()
                 latencies.append(time.perf_counter() - t0)
             latencies.sort()
+            before = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
+            bare_cpu = cpu_per(count, before)
             figures = memory_now()
             first = first or figures
             print(
@@ -152,6 +150,10 @@ async def run(
                 f"{statistics.median(latencies) * 1000:.1f} ms p99 {latencies[-1] * 1000:.1f} ms; "
                 f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
+            )
+            print(
+                f"{'':>8} CPU per submission: {ours_cpu}; per bare start (its first workflow "
+                f"task included): {bare_cpu}"
             )
         if len(sizes) > 1:
             last = memory_now()

@@ -1,0 +1,1 @@
+"""What the benchmarks read about the processes they measure."""

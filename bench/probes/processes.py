@@ -1,0 +1,61 @@
+"""What the benchmarks read about processes on this machine (Linux /proc): CPU time so far and
+resident memory now, of one process or of every process running a command."""
+
+from __future__ import annotations
+
+import os
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(command: str, parent: int | None = None) -> list[int]:
+    """Every process running `command` (of one parent's children, if given)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                name, fields = stat.read().split("(", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        if name == command and (parent is None or int(fields.split()[1]) == parent):
+            found.append(int(entry))
+    return found
+
+
+def processes_cpu(command: str, parent: int | None = None) -> float:
+    """CPU time so far of every process running `command`; processes that ended in between are
+    not counted, which is why the database's connections stay pooled for a measurement."""
+    total = 0.0
+    for pid in children(command, parent):
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+def dev_server_cpu() -> float:
+    """CPU time so far of the Temporal dev server this benchmark started (its child process):
+    where most of a bare baseline's work is, and the part of the engine's that is not Python."""
+    return processes_cpu("temporal", parent=os.getpid())
+
+
+def dev_server_mb() -> float:
+    """Resident memory of the Temporal dev server this benchmark started."""
+    return sum(resident_mb(pid) for pid in children("temporal", parent=os.getpid()))
+
+
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident memory of one process now."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
