@@ -9,20 +9,16 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, case, cast, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from billing.contracts.summary_invoices import SummaryInvoice
 from billing.contracts.summary_workflow import TaxOutcome, TaxSyncBegun
 from billing.errors import Conflict, NotFound
 from billing.invoice_document import InvoiceDocument, with_provider_tax
 from billing.schema import (
-    Money,
     invoices,
     partners,
-    summary_invoice_totals,
     summary_invoices,
-    tax_documents,
 )
 from billing.store.invoice_documents import SUMMARY_LINES, invoice_document
 from billing.store.invoices import parse_uuid
@@ -35,42 +31,49 @@ from billing.webhook_events import WebhookEventType
 State = SummaryInvoiceState
 
 
+# The state machine's statements are built once: assembling them with SQLAlchemy's builders
+# (and coercing the tax invoice's document into a literal) on every sync cost more CPU than
+# running them.
+_LOCK_STATE = text("select state from summary_invoices where invoice_id = :sid for update")
+
+
 def _lock_state(conn: Connection, summary_invoice_id: str) -> State:
-    state = conn.scalar(
-        select(summary_invoices.c.state)
-        .where(summary_invoices.c.invoice_id == parse_uuid(summary_invoice_id, "summary invoice"))
-        .with_for_update()
-    )
+    sid = parse_uuid(summary_invoice_id, "summary invoice")
+    state = conn.execute(_LOCK_STATE, {"sid": sid}).scalar()
     if state is None:
         raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
     return State(state)
 
 
-def begin_tax_sync(conn: Connection, summary_invoice_id: str) -> TaxSyncBegun:
-    """New or TaxFailed → TaxInProgress, counting the attempt. A completed sync stays so.
+# A sync begun twice (a retried step) counts its attempt once: the update reads the state it
+# changes, under the row lock it takes.
+_BEGIN = text(
+    """
+    update summary_invoices
+    set state = :in_progress,
+        tax_attempts = tax_attempts + case when state = :in_progress then 0 else 1 end,
+        state_changed_at = now()
+    where invoice_id = :sid and state <> :completed
+    returning tax_attempts
+    """
+)
+_ATTEMPTS = text("select tax_attempts from summary_invoices where invoice_id = :sid")
 
-    One UPDATE: it locks the row and reads the state it changes, so a sync begun twice (a
-    retried step) counts its attempt once."""
+
+def begin_tax_sync(conn: Connection, summary_invoice_id: str) -> TaxSyncBegun:
+    """New or TaxFailed → TaxInProgress, counting the attempt. A completed sync stays so."""
     sid = parse_uuid(summary_invoice_id, "summary invoice")
     attempt = conn.execute(
-        update(summary_invoices)
-        .where(
-            summary_invoices.c.invoice_id == sid,
-            summary_invoices.c.state != State.tax_completed.value,
-        )
-        .values(
-            state=State.tax_in_progress.value,
-            tax_attempts=summary_invoices.c.tax_attempts
-            + case((summary_invoices.c.state == State.tax_in_progress.value, 0), else_=1),
-            state_changed_at=func.now(),
-        )
-        .returning(summary_invoices.c.tax_attempts)
+        _BEGIN,
+        {
+            "sid": sid,
+            "in_progress": State.tax_in_progress.value,
+            "completed": State.tax_completed.value,
+        },
     ).scalar_one_or_none()
     if attempt is not None:
         return TaxSyncBegun(state=State.tax_in_progress, attempt=attempt)
-    attempts = conn.scalar(
-        select(summary_invoices.c.tax_attempts).where(summary_invoices.c.invoice_id == sid)
-    )
+    attempts = conn.execute(_ATTEMPTS, {"sid": sid}).scalar()
     if attempts is None:
         raise NotFound(f"No summary invoice with id {summary_invoice_id!r}.")
     return TaxSyncBegun(state=State.tax_completed, attempt=attempts)
@@ -131,7 +134,7 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
     document = with_provider_tax(
         invoice_document(conn, summary_invoice_id), outcome.reference_code, taxes
     )
-    conn.execute(_completion(sid, outcome, taxes, document))
+    conn.execute(_COMPLETE, _completion_params(sid, outcome, taxes, document))
     record_event(
         conn,
         document.issuer.id,
@@ -147,64 +150,61 @@ def complete_tax_sync(conn: Connection, summary_invoice_id: str, outcome: TaxOut
     )
 
 
-def _completion(
+# Totals per currency; the invoice row's amounts when the summary has one currency (its totals
+# are shown there too); our record of the provider's document (one per summary invoice); the
+# summary's state, reference code and tax invoice. One statement of data-modifying CTEs.
+_COMPLETE = text(
+    """
+    with given as (
+        select * from unnest(cast(:currencies as text[]), cast(:taxes as numeric[]))
+            as g(currency, tax)
+    ),
+    totals as (
+        update summary_invoice_totals t
+        set tax = given.tax, total = t.subtotal + given.tax
+        from given
+        where t.summary_invoice_id = :sid and t.currency = given.currency
+    ),
+    invoice as (
+        update invoices i
+        set tax = given.tax, total = i.subtotal + given.tax
+        from given
+        where i.id = :sid and i.currency = given.currency
+          and (select count(*) from given) = 1
+    ),
+    document as (
+        insert into tax_documents (
+            summary_invoice_id, provider, document_code, reference_code, committed)
+        values (:sid, :provider, :document_code, :reference_code, :committed)
+        on conflict (summary_invoice_id) do update
+        set provider = excluded.provider, document_code = excluded.document_code,
+            reference_code = excluded.reference_code, committed = excluded.committed,
+            updated_at = now()
+    )
+    update summary_invoices
+    set state = :completed, reference_code = :reference_code,
+        tax_invoice = cast(:tax_invoice as jsonb), tax_failure_reason = null,
+        state_changed_at = now()
+    where invoice_id = :sid
+    """
+)
+
+
+def _completion_params(
     sid: uuid.UUID, outcome: TaxOutcome, taxes: dict[str, Decimal], tax_invoice: InvoiceDocument
-) -> Update:
-    """Totals per currency, the invoice row's amounts (single-currency summaries show them
-    there too), the tax document (upserted: one per summary invoice) and the summary's state,
-    reference code and tax invoice, as one statement of data-modifying CTEs."""
-    ctes: list[Any] = []
-    if taxes:
-        # A CASE of bound values, not a VALUES list: SQLAlchemy compiles a VALUES list with its
-        # rows again for every statement, and that compilation was a tenth of a sync's CPU.
-        given = case(
-            {currency: cast(amount, Money) for currency, amount in sorted(taxes.items())},
-            value=summary_invoice_totals.c.currency,
-        )
-        ctes.append(
-            update(summary_invoice_totals)
-            .where(
-                summary_invoice_totals.c.summary_invoice_id == sid,
-                summary_invoice_totals.c.currency.in_(sorted(taxes)),
-            )
-            .values(tax=given, total=summary_invoice_totals.c.subtotal + given)
-            .cte("totals")
-        )
-    if len(taxes) == 1:
-        [(currency, tax)] = taxes.items()
-        ctes.append(
-            update(invoices)
-            .where(invoices.c.id == sid, invoices.c.currency == currency)
-            .values(tax=tax, total=invoices.c.subtotal + tax)
-            .cte("invoice")
-        )
-    document = {
+) -> dict[str, Any]:
+    currencies = sorted(taxes)
+    return {
+        "sid": sid,
+        "currencies": currencies,
+        "taxes": [taxes[currency] for currency in currencies],
         "provider": outcome.provider,
         "document_code": outcome.document_code,
         "reference_code": outcome.reference_code,
         "committed": outcome.committed,
+        "completed": State.tax_completed.value,
+        "tax_invoice": tax_invoice.model_dump_json(),
     }
-    ctes.append(
-        insert(tax_documents)
-        .values(summary_invoice_id=sid, **document)
-        .on_conflict_do_update(
-            index_elements=[tax_documents.c.summary_invoice_id],
-            set_={**document, "updated_at": func.now()},
-        )
-        .cte("document")
-    )
-    return (
-        update(summary_invoices)
-        .where(summary_invoices.c.invoice_id == sid)
-        .values(
-            state=State.tax_completed.value,
-            reference_code=outcome.reference_code,
-            tax_invoice=tax_invoice.model_dump(mode="json"),
-            tax_failure_reason=None,
-            state_changed_at=func.now(),
-        )
-        .add_cte(*ctes)
-    )
 
 
 def fail_tax_sync(conn: Connection, summary_invoice_id: str, reason: str) -> None:

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, any_, func, literal, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.webhooks import (
@@ -87,6 +87,19 @@ def get_endpoint(conn: Connection, endpoint_id: str, *, visible_to: str | None) 
     return WebhookEndpoint(**_endpoint_fields(row))
 
 
+# Built once: every transaction that completes a piece of business work records its event, and
+# assembling the insert-select with SQLAlchemy's builders each time cost more than running it.
+_RECORD_EVENT = text(
+    """
+    insert into webhook_events (endpoint_id, type, subject, data)
+    select e.id, :type, :subject, cast(:data as jsonb)
+    from webhook_endpoints e
+    where e.partner_id = :partner_id and e.active and :type = any(e.events)
+    on conflict (endpoint_id, type, subject) do nothing
+    """
+)
+
+
 def record_event(
     conn: Connection,
     partner_id: str,
@@ -95,26 +108,14 @@ def record_event(
     data: dict[str, Any],
 ) -> int:
     """One outbox row per active endpoint of the partner subscribed to the event; how many."""
-    chosen = select(
-        webhook_endpoints.c.id,
-        literal(event_type.value),
-        literal(subject),
-        func.cast(literal(json.dumps(data, default=str)), webhook_events.c.data.type),
-    ).where(
-        webhook_endpoints.c.partner_id == partner_id,
-        webhook_endpoints.c.active,
-        any_(webhook_endpoints.c.events) == event_type.value,
-    )
     result = conn.execute(
-        insert(webhook_events)
-        .from_select(["endpoint_id", "type", "subject", "data"], chosen)
-        .on_conflict_do_nothing(
-            index_elements=[
-                webhook_events.c.endpoint_id,
-                webhook_events.c.type,
-                webhook_events.c.subject,
-            ]
-        )
+        _RECORD_EVENT,
+        {
+            "partner_id": partner_id,
+            "type": event_type.value,
+            "subject": subject,
+            "data": json.dumps(data, default=str),
+        },
     )
     return result.rowcount or 0
 
