@@ -41,6 +41,7 @@ from bench.bare_tax_sync_workflow import (
     BareTaxSyncWorkflow,
     bare_tax_step,
 )
+from bench.probes.processes import cpu_now, cpu_per
 from billing.contracts.reference_data import OfferIn, PartnerIn, PartnerSettings, VendorIn
 from billing.database import make_engine
 from billing.settings import Settings, load_settings
@@ -208,7 +209,7 @@ async def pdf_downloads(api: httpx.AsyncClient, summary_ids: list[str]) -> list[
     return seconds
 
 
-async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
+async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> tuple[float, str]:
     """All `n` bare workflows started at once, as the summary request starts its tax syncs."""
     queue = f"bench-bare-tax-{shape.__name__}"
     async with Worker(
@@ -219,13 +220,13 @@ async def bare_tax_syncs(client: Client, n: int, shape: BareShape) -> float:
         activity_executor=ThreadPoolExecutor(16),
         max_concurrent_activities=16,
     ):
-        started = time.perf_counter()
+        started, before = time.perf_counter(), cpu_now()
         handles = [
             await client.start_workflow(shape.run, f"s{i}", id=f"{queue}-{i}", task_queue=queue)
             for i in range(n)
         ]
         await asyncio.gather(*(h.result() for h in handles))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_per(n, before)
 
 
 async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> None:
@@ -287,6 +288,7 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
                         await api.get(f"/v1/summary-invoice-requests/{answer['request_id']}")
                     ).json()
                 committed_at = time.perf_counter()
+                tax_cpu_before = cpu_now()
                 summaries = len(status["summary_invoice_ids"])
                 # Then the tax syncs (one workflow per summary) run; report them too.
                 pending = summaries
@@ -301,6 +303,7 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
                             )
                         ).scalar_one()
                 taxed_at = time.perf_counter()
+                tax_cpu = cpu_per(summaries, tax_cpu_before)
                 downloaded: list[str] = status["summary_invoice_ids"][:downloads]
                 first_downloads = await pdf_downloads(api, downloaded)
                 second_downloads = await pdf_downloads(api, downloaded)
@@ -323,7 +326,8 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
             tax_seconds = taxed_at - committed_at
             print(
                 f"+ tax sync of all {summaries} summaries (built-in provider): "
-                f"{tax_seconds:.2f} s more ({summaries / tax_seconds:.1f} summaries/s)"
+                f"{tax_seconds:.2f} s more ({summaries / tax_seconds:.1f} summaries/s); "
+                f"CPU per sync: {tax_cpu}"
             )
             for label, samples in (
                 ("first download", first_downloads),
@@ -340,11 +344,12 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
                 ("local, task-queue, local activity (today's shape)", BareLocalTaxSyncWorkflow),
             ]
             for label, shape in shapes:
-                bare_seconds = await bare_tax_syncs(env.client, summaries, shape)
+                bare_seconds, bare_cpu = await bare_tax_syncs(env.client, summaries, shape)
                 print(
                     f"bare tax sync, {summaries} workflows x {label}: {bare_seconds:.2f} s "
                     f"({summaries / bare_seconds:.1f}/s); "
-                    f"ratio tax sync / bare throughput: {bare_seconds / tax_seconds:.2f}x"
+                    f"ratio tax sync / bare throughput: {bare_seconds / tax_seconds:.2f}x; "
+                    f"CPU per workflow: {bare_cpu}"
                 )
         engine.dispose()
 

@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
-from bench.probes.processes import dev_server_cpu, dev_server_mb, processes_cpu, resident_mb
+from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb
 from billing.database import make_engine
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
@@ -44,21 +44,6 @@ def memory_now() -> dict[str, float]:
         "engine": resident_mb(),
         "server": dev_server_mb(),
     }
-
-
-def cpu_now() -> dict[str, float]:
-    """CPU seconds so far of this process (API and worker, or the bare starts and their
-    worker), the dev server and PostgreSQL (every local postgres process)."""
-    return {
-        "process": time.process_time(),
-        "server": dev_server_cpu(),
-        "PostgreSQL": processes_cpu("postgres"),
-    }
-
-
-def cpu_per(count: int, before: dict[str, float]) -> str:
-    after = cpu_now()
-    return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
 
 
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:

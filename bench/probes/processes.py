@@ -4,6 +4,7 @@ resident memory now, of one process or of every process running a command."""
 from __future__ import annotations
 
 import os
+import time
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,3 +60,19 @@ def resident_mb(pid: int | str = "self") -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_now() -> dict[str, float]:
+    """CPU seconds so far of this process (the engine's API and worker, or a baseline's client
+    and worker), of the dev server and of PostgreSQL (every local postgres process)."""
+    return {
+        "process": time.process_time(),
+        "server": dev_server_cpu(),
+        "PostgreSQL": processes_cpu("postgres"),
+    }
+
+
+def cpu_per(count: int, before: dict[str, float]) -> str:
+    """CPU per unit of work since `before` (a `cpu_now()`), in ms, for printing."""
+    after = cpu_now()
+    return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
