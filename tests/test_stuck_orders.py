@@ -24,19 +24,21 @@ from workflows import search_attributes as sa
 from workflows.order import OrderWorkflow, workflow_id
 
 
+async def security_and_data_order(
+    api: httpx.AsyncClient, tag: str, *, data_quantity: int
+) -> tuple[World, str]:
+    world = await build_world(api, uuid.uuid4().hex[:8])
+    number = world.order_number(tag)
+    items = [("security", world.security, 1), ("data", world.data, data_quantity)]
+    await submit(api, number, world.seller, world.customer, items)
+    return world, number
+
+
 async def test_an_order_waiting_past_the_threshold_is_stuck_until_an_operator_records_the_outcome(
     time_skipping_env: WorkflowEnvironment, time_skipping_api: httpx.AsyncClient, engine: Engine
 ) -> None:
     api, temporal = time_skipping_api, time_skipping_env.client
-    world = await build_world(api, uuid.uuid4().hex[:8])
-    number = world.order_number("STUCK")
-    await submit(
-        api,
-        number,
-        world.seller,
-        world.customer,
-        [("security", world.security, 1), ("data", world.data, 2)],
-    )
+    world, number = await security_and_data_order(api, "STUCK", data_quantity=2)
     await report(api, number, "security", "succeeded")
     handle = temporal.get_workflow_handle(workflow_id(number))
 
@@ -96,15 +98,7 @@ async def test_an_order_no_report_reaches_is_stuck_at_the_threshold_counted_from
     time_skipping_env: WorkflowEnvironment, time_skipping_api: httpx.AsyncClient
 ) -> None:
     api, temporal = time_skipping_api, time_skipping_env.client
-    world = await build_world(api, uuid.uuid4().hex[:8])
-    number = world.order_number("SILENT")
-    await submit(
-        api,
-        number,
-        world.seller,
-        world.customer,
-        [("security", world.security, 1), ("data", world.data, 1)],
-    )
+    world, number = await security_and_data_order(api, "SILENT", data_quantity=1)
     handle = temporal.get_workflow_handle(workflow_id(number))
 
     async def listed_stuck() -> list[str]:

@@ -76,10 +76,9 @@ async def first_run_batched(r: Recorder) -> None:
     await r.save("order_first_run_batched", workflow_id(number))
 
 
-async def first_run_stuck(r: Recorder) -> None:
-    """The same shape for an order found stuck, then resolved by hand."""
-    world = await build_world(r.api, "rec-changes-stuck")
-    number = world.order_number("CHANGES-STUCK")
+async def _two_item_order(r: Recorder, tag: str) -> str:
+    world = await build_world(r.api, f"rec-{tag.lower()}")
+    number = world.order_number(tag)
     await submit(
         r.api,
         number,
@@ -87,35 +86,33 @@ async def first_run_stuck(r: Recorder) -> None:
         world.customer,
         [("sec", world.security, 1), ("data", world.data, 1)],
     )
-    await report(r.api, number, "sec", "succeeded")
-    await r.env.sleep(timedelta(hours=25))
+    return number
+
+
+async def _recorded_by_hand(r: Recorder, number: str, item: str) -> None:
     response = await r.api.post(
-        f"/v1/orders/{number}/items/data/manual-outcome",
+        f"/v1/orders/{number}/items/{item}/manual-outcome",
         json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
     )
     response.raise_for_status()
+
+
+async def first_run_stuck(r: Recorder) -> None:
+    """The same shape for an order found stuck, then resolved by hand."""
+    number = await _two_item_order(r, "CHANGES-STUCK")
+    await report(r.api, number, "sec", "succeeded")
+    await r.env.sleep(timedelta(hours=25))
+    await _recorded_by_hand(r, number, "data")
     await r.save("order_first_run_stuck", workflow_id(number))
 
 
 async def first_run_stuck_unreported(r: Recorder) -> None:
     """No report at all: the start delay ends when the order is stuck, and its first run marks
     it stuck at once; then both outcomes are recorded by hand."""
-    world = await build_world(r.api, "rec-unreported")
-    number = world.order_number("UNREPORTED")
-    await submit(
-        r.api,
-        number,
-        world.seller,
-        world.customer,
-        [("sec", world.security, 1), ("data", world.data, 1)],
-    )
+    number = await _two_item_order(r, "UNREPORTED")
     await r.env.sleep(timedelta(hours=25))
     for item in ("sec", "data"):
-        response = await r.api.post(
-            f"/v1/orders/{number}/items/{item}/manual-outcome",
-            json={"outcome": "succeeded", "operator": "ops", "reason": "confirmed with the vendor"},
-        )
-        response.raise_for_status()
+        await _recorded_by_hand(r, number, item)
     await r.save("order_first_run_stuck_unreported", workflow_id(number))
 
 
