@@ -37,15 +37,22 @@ TINY = {
             "ratio batched/bare at 2 in flight",
             "ratio batched/processes/bare at 2 in flight",
             "growth batched/processes at 2 in flight",
+            "bare CPU per order: process",
         ],
     ),
     "summary_invoices": (
         ["--invoices", "20", "--customers", "4"],
-        ["ratio end to end / raw", "ratio tax sync / bare throughput"],
+        ["ratio end to end / raw", "ratio tax sync / bare throughput", "CPU per sync"],
     ),
     "waiting_orders": (
         ["--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "file"],
-        ["orders waiting: engine process", "store on disk", "(ratio", "growth x2 orders"],
+        [
+            "orders waiting: engine process",
+            "store on disk",
+            "(ratio",
+            "CPU per submission",
+            "growth x2 orders",
+        ],
     ),
     "delta_generation": (
         ["--subscriptions", "200", "--page-size", "10"],
