@@ -29,7 +29,7 @@ class OrderRecoveryActivities:
         self._stuck_after = stuck_after
 
     def _page(self, cutoff: datetime, cursor: str | None) -> Page[Order]:
-        with self._engine.connect() as conn:
+        with self._engine.begin() as conn:
             return list_orders(
                 conn, status=WAITING, created_before=cutoff, cursor=cursor, limit=200
             )

@@ -38,7 +38,7 @@ class SummaryActivities:
         return result
 
     def _summaries(self, request_id: str) -> list[tuple[str, str, str]]:
-        with self._engine.connect() as conn:
+        with self._engine.begin() as conn:
             return [
                 (str(row.id), row.number, row.receiver_id)
                 for row in conn.execute(

@@ -35,7 +35,7 @@ class TaxSyncActivities:
 
     @activity.defn(name="calculate_tax")
     def calculate_tax(self, input: CalculateTaxInput) -> TaxOutcome:
-        with self._engine.connect() as conn:
+        with self._engine.begin() as conn:
             document = tax_sync.tax_document(conn, input.summary_invoice_id)
         try:
             result = self._provider.create_or_adjust(document)

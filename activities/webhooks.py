@@ -27,7 +27,7 @@ class WebhookActivities:
     def deliver_webhook(self, input: DeliverWebhookInput) -> int:
         """POST the event; a 2xx answer is delivery. Anything else is logged and raised, so
         Temporal retries with backoff."""
-        with self._engine.connect() as conn:
+        with self._engine.begin() as conn:
             target = webhooks.delivery_target(conn, input.event_id)
         headers = signed_headers(
             target.secret, int(time.time()), target.body, input.event_id, target.event_type

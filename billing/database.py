@@ -49,6 +49,10 @@ _LAST_USED = "last_used"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """The engine every unit of work runs on, each in `engine.begin()`, read-only ones too: a
+    unit that ends in ROLLBACK (what `engine.connect()` does with the transaction it began)
+    makes psycopg deallocate every statement it had prepared on that connection, so the
+    statements it runs most are parsed and planned again instead of executed prepared."""
     engine = create_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size)
 
     def used_now(dbapi_connection: Any, record: ConnectionPoolEntry, *_: Any) -> None:

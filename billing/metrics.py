@@ -30,7 +30,7 @@ class EngineCollector(Collector):
             "billing_database_up", "1 when the engine's figures could be read from PostgreSQL."
         )
         try:
-            with self._engine.connect() as conn:
+            with self._engine.begin() as conn:
                 figures = operations_figures(conn)
         except Exception as error:  # a scrape during an outage says so instead of failing
             log.warning("metrics: cannot read figures from the database: %s", error)

@@ -41,7 +41,7 @@ class WebhookRelay:
         self._interval = interval
 
     def _pending(self) -> list[DispatchableEvent]:
-        with self._engine.connect() as conn:
+        with self._engine.begin() as conn:
             return webhooks.undispatched(conn)
 
     def _dispatched(self, event: DispatchableEvent) -> None:
