@@ -2,13 +2,14 @@
 against bare starts, and how fast a report is answered meanwhile.
 
     python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
-                                        [--server-store memory|file]
+                                        [--server-store memory|file] [--reports 200]
 
 Submits 2-item orders through the real API (in-process ASGI, worker in the same process) until
 `--orders` x each size are open, none of them reported, so every workflow waits. After each size
-it prints this process's resident memory (API and worker), the dev server's, the p50/p99 of 50
-single-item reports (at most; each order stays waiting: one of two items), and the submission rate
-against bare `start_workflow` calls of the same number of workflows in the same run.
+it prints this process's resident memory (API and worker), the dev server's, the p50/p99 of
+`--reports` single-item reports one after another (each order stays waiting: one of two items)
+against as many bare signals to waiting bare workflows, and the submission rate against bare
+`start_workflow` calls of the same number of workflows in the same run.
 `--server-store file` keeps the dev server's state in an SQLite file (its size is printed too)
 instead of in its memory.
 """
@@ -68,6 +69,21 @@ async def bare_starts(client: Client, start: int, count: int, limit: int, queue:
     return await paced(count, limit, one)
 
 
+async def timed(count: int, one: Callable[[int], Awaitable[None]]) -> list[float]:
+    """Seconds each of `count` calls took, one after another, sorted."""
+    latencies = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        await one(i)
+        latencies.append(time.perf_counter() - t0)
+    return sorted(latencies)
+
+
+def p50_p99(latencies: list[float]) -> str:
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return f"p50 {statistics.median(latencies) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms"
+
+
 def file_mb(store: Path | None) -> str:
     if store is None:
         return ""
@@ -75,7 +91,13 @@ def file_mb(store: Path | None) -> str:
 
 
 async def run(
-    client: Client, url: str, base: int, sizes: list[int], limit: int, store: Path | None
+    client: Client,
+    url: str,
+    base: int,
+    sizes: list[int],
+    limit: int,
+    store: Path | None,
+    reports: int,
 ) -> None:
     settings = make_settings(url, f"bench-waiting-{uuid.uuid4().hex[:6]}")
     engine = make_engine(url, pool_size=16)
@@ -98,7 +120,7 @@ async def run(
     ):
         world = await build_world(api, uuid.uuid4().hex[:6])
         items = [("1", world.security, 1), ("2", world.data, 1)]
-        submitted, reported = 0, 0
+        submitted, reported, signalled = 0, 0, 0
         first: dict[str, float] = {}
         for size in sizes:
             target = base * size
@@ -116,23 +138,32 @@ async def run(
             # Reports before the bare starts: the bare worker shares this process, and the
             # first tasks of thousands of bare workflows would otherwise be what a report
             # waits behind.
-            latencies = []
-            for _ in range(min(50, submitted - reported)):
-                number = world.order_number(f"W{reported}")
-                reported += 1
-                t0 = time.perf_counter()
+            count_reports = min(reports, submitted - reported)
+
+            async def report_one(i: int, offset: int = reported) -> None:
+                number = world.order_number(f"W{offset + i}")
                 (await report(api, number, "1", "succeeded")).raise_for_status()
-                latencies.append(time.perf_counter() - t0)
-            latencies.sort()
+
+            latencies = await timed(count_reports, report_one)
+            reported += count_reports
             before = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
             bare_cpu = cpu_per(count, before)
+
+            # The substrate's own answer at this size: a signal that leaves a waiting bare
+            # workflow waiting, as a report leaves its order waiting for its other item.
+            async def signal_one(i: int, offset: int = signalled) -> None:
+                handle = client.get_workflow_handle(f"{bare_queue}-{offset + i}")
+                await handle.signal(BareOrderWorkflow.reported, "1")
+
+            signals = await timed(count_reports, signal_one)
+            signalled += count_reports
             figures = memory_now()
             first = first or figures
             print(
                 f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
-                f"Temporal dev server {figures['server']:6.0f} MB{file_mb(store)}; report p50 "
-                f"{statistics.median(latencies) * 1000:.1f} ms p99 {latencies[-1] * 1000:.1f} ms; "
+                f"Temporal dev server {figures['server']:6.0f} MB{file_mb(store)}; report "
+                f"{p50_p99(latencies)} (bare signal {p50_p99(signals)}); "
                 f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
             )
@@ -164,6 +195,9 @@ async def main() -> None:
         help="the dev server's store: in memory (its default), or an SQLite file on disk, as a "
         "server with a database behind it keeps open workflows",
     )
+    parser.add_argument(
+        "--reports", type=int, default=200, help="reports (and bare signals) timed per size"
+    )
     args = parser.parse_args()
     with fresh_database("billing_bench") as url, tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch) / "temporal.db" if args.server_store == "file" else None
@@ -176,6 +210,7 @@ async def main() -> None:
                 [int(x) for x in args.sizes.split(",")],
                 args.in_flight,
                 store,
+                args.reports,
             )
 
 

@@ -49,6 +49,7 @@ TINY = {
         [
             "orders waiting: engine process",
             "store on disk",
+            "(bare signal p50",
             "(ratio",
             "CPU per submission",
             "growth x2 orders",
