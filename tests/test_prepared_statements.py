@@ -3,9 +3,12 @@ stay prepared on their connection: psycopg deallocates every prepared statement 
 
 from __future__ import annotations
 
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 from sqlalchemy import Engine, text
+from sqlalchemy.dialects import postgresql
 
 from billing.database import make_engine
+from billing.store.order_billing import _WRITE as BILLING_WRITE
 
 STATEMENT = text("select count(*) from partners where id = :id")
 PREPARED = text("select count(*) from pg_prepared_statements")
@@ -38,3 +41,11 @@ def test_a_unit_that_ends_in_rollback_loses_every_prepared_statement(database_ur
             assert conn.execute(PREPARED).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_billing_an_order_is_one_statement_psycopg_parses_once() -> None:
+    """psycopg keeps the parsing of a statement's placeholders only for statements up to a
+    length; the write of every bill is run once per order and must stay under it."""
+    compiled = BILLING_WRITE.compile(dialect=postgresql.psycopg.dialect())
+    assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
+    assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
