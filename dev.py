@@ -3,7 +3,7 @@
 
     python3 dev.py start             # whole system with demo data (API, worker, Temporal, PostgreSQL)
     python3 dev.py test [pytest args] # the full test suite
-    python3 dev.py lint              # ruff + mypy
+    python3 dev.py lint              # ruff (lint and format) + mypy
     python3 dev.py record-histories  # re-record the workflow histories the replay tests use
     python3 dev.py bench NAME        # run bench/NAME.py, a benchmark that prints its ratios
 
@@ -49,7 +49,16 @@ def ensure_environment() -> None:
 # PYTHONDONTWRITEBYTECODE set never writes one) it compiles the source every time. pip compiles
 # what it installs, so deployments already have them; compileall writes them whatever that
 # variable says, and skips the ones that are up to date.
-SOURCES = ("activities", "billing", "workflows", "starter", "migrations", "bench", "tests", "worker.py")
+SOURCES = (
+    "activities",
+    "billing",
+    "workflows",
+    "starter",
+    "migrations",
+    "bench",
+    "tests",
+    "worker.py",
+)
 
 
 def compile_sources() -> None:
@@ -107,7 +116,11 @@ def main() -> int:
         ensure_browser()
         return run([py, "-m", "pytest", *args])
     if command == "lint":
-        return run([py, "-m", "ruff", "check", "."], last=False) or run([py, "-m", "mypy"])
+        return (
+            run([py, "-m", "ruff", "check", "."], last=False)
+            or run([py, "-m", "ruff", "format", "--check", "."], last=False)
+            or run([py, "-m", "mypy"])
+        )
     if command == "bench":
         if not args:
             names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")

@@ -55,7 +55,6 @@ async def test_an_administrator_scripts_reference_data_tokens_previews_payments_
     code, output = await billing(live_api_url, "offers", "show", f"clioffer-{s}")
     assert code == 0 and json.loads(output)["vendor_id"] == f"clivendor-{s}"
 
-
     cw = await build_console_world(api)
     number, invoice_id = await invoiced_order(api, temporal, cw, "CLI", cw.customer_de)
     code, output = await billing(

@@ -161,5 +161,7 @@ async def test_the_pre_invoices_page_lists_the_issuers_recent_generations_newest
     await page.screenshot(path=screenshot_path("recent_pre_invoice_generations"), full_page=True)
 
     await page.get_by_role("link", name=f"Generation {first}").click()
-    await expect(page.get_by_role("heading", name=f"Pre-invoice generation {first}")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name=f"Pre-invoice generation {first}")
+    ).to_be_visible()
     await expect(page.get_by_test_id("run-status")).to_have_text("completed")

@@ -168,4 +168,8 @@ async def test_the_database_refuses_lines_into_a_final_pre_invoice_and_changes_t
         with pytest.raises(DBAPIError, match=r"final|open pre-invoices"), engine.begin() as conn:
             conn.execute(text(statement), {"sub": sub["id"], "id": january["id"]})
     [unchanged] = await pre_invoices(api, w)
-    assert (unchanged["status"], unchanged["total"], len(unchanged["lines"])) == ("final", "31.00", 1)
+    assert (unchanged["status"], unchanged["total"], len(unchanged["lines"])) == (
+        "final",
+        "31.00",
+        1,
+    )

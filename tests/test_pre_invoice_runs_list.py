@@ -31,7 +31,9 @@ async def http(live_api_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def runs(http: httpx.AsyncClient, headers: dict[str, str] | None = None, **params: Any) -> Any:
+async def runs(
+    http: httpx.AsyncClient, headers: dict[str, str] | None = None, **params: Any
+) -> Any:
     response = await http.get("/v1/pre-invoice-runs", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
@@ -130,9 +132,7 @@ async def test_a_partner_lists_only_its_own_generations_and_learns_nothing_of_an
 
     # Asking for another issuer's generations reads exactly like asking for an issuer that
     # does not exist: an empty page, never a refusal that would confirm it.
-    asked = await http.get(
-        "/v1/pre-invoice-runs", params={"issuer_id": w.issuer}, headers=stranger
-    )
+    asked = await http.get("/v1/pre-invoice-runs", params={"issuer_id": w.issuer}, headers=stranger)
     unknown = await http.get(
         "/v1/pre-invoice-runs", params={"issuer_id": f"nobody-{w.suffix}"}, headers=stranger
     )
