@@ -49,6 +49,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.load.in_flight import in_flight
 from bench.probes.processes import (
     cpu_now,
     cpu_per,
@@ -75,20 +76,6 @@ def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float
         f"{name:<10} {len(ordered):>6} orders  p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  {rate:6.1f} orders/s"
     )
     return {"p50": p50, "p99": p99, "rate": rate}
-
-
-async def in_flight(
-    total: int, limit: int, one: Callable[[int], Awaitable[float]]
-) -> tuple[list[float], float]:
-    gate = asyncio.Semaphore(limit)
-
-    async def guarded(i: int) -> float:
-        async with gate:
-            return await one(i)
-
-    started = time.perf_counter()
-    latencies = await asyncio.gather(*(guarded(i) for i in range(total)))
-    return list(latencies), time.perf_counter() - started
 
 
 async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list[float], float]:

@@ -30,6 +30,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.load.in_flight import in_flight
 from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb
 from billing.database import make_engine
 from tests.conftest import api_client, make_settings
@@ -48,15 +49,9 @@ def memory_now() -> dict[str, float]:
 
 
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
-    gate = asyncio.Semaphore(limit)
-
-    async def guarded(i: int) -> None:
-        async with gate:
-            await one(i)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(guarded(i) for i in range(count)))
-    return count / (time.perf_counter() - started)
+    """Calls per second of `count` calls, `limit` in flight."""
+    _, wall = await in_flight(count, limit, one)
+    return count / wall
 
 
 async def bare_starts(client: Client, start: int, count: int, limit: int, queue: str) -> float:
@@ -199,6 +194,8 @@ async def main() -> None:
         "--reports", type=int, default=200, help="reports (and bare signals) timed per size"
     )
     args = parser.parse_args()
+    if args.reports < 1:
+        parser.error("--reports must be at least 1")
     with fresh_database("billing_bench") as url, tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch) / "temporal.db" if args.server_store == "file" else None
         env = await engine_dev_server(["--db-filename", str(store)] if store else ())

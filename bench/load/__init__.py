@@ -1,0 +1,1 @@
+"""How the benchmarks drive the engine and their baselines."""
