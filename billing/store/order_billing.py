@@ -10,7 +10,7 @@ for by every order of the issuer waiting for the same invoice number lock."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
@@ -279,12 +279,12 @@ def _write_params(order: OrderFacts, plan: OrderBillingPlan, writes: OrderWrites
                     "item_id": s.item_id,
                     "offer_id": s.offer_id,
                     "quantity": s.quantity,
-                    "starts_at": _timestamp(s.starts_at),
-                    "expires_at": _timestamp(s.expires_at),
+                    "starts_at": s.starts_at.isoformat(),
+                    "expires_at": s.expires_at.isoformat(),
                     "perpetual": s.perpetual,
                     "unit_price": str(s.unit_price),
                     "billed_by_delta": s.billed_by_delta,
-                    **_grouping(s.grouping),
+                    **asdict(s.grouping),
                 }
                 for s in subs
             ]
@@ -302,23 +302,11 @@ def _write_params(order: OrderFacts, plan: OrderBillingPlan, writes: OrderWrites
                     "currency": w.line.currency,
                     "frequency": w.line.frequency.value,
                     "charge_kind": w.charge_kind.value,
-                    **_grouping(w.grouping),
+                    **asdict(w.grouping),
                 }
                 for w in lines
             ]
         ),
         "f_item": [item_id for item_id, _ in billed],
         "f_frequency": [frequency for _, frequency in billed],
-    }
-
-
-def _timestamp(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _grouping(grouping: GroupingFields) -> dict[str, str | None]:
-    return {
-        "invoice_group_number": grouping.invoice_group_number,
-        "bill_to_contact": grouping.bill_to_contact,
-        "payment_term": grouping.payment_term,
     }
