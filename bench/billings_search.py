@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 import uuid
 
@@ -26,6 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
 from bench.month_end_run import ISSUER, reference_data
+from bench.probes.latencies import p50_p99
 from billing.database import make_engine
 from starter.binaries import temporal_cli
 from tests.conftest import api_client, make_settings
@@ -96,9 +96,7 @@ async def timings(
             response.raise_for_status()
             if name == "q=<order number>":
                 assert response.json()["items"], params
-        ordered = sorted(samples)
-        p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-        result[name] = (statistics.median(ordered), p99)
+        result[name] = p50_p99(samples)
     return result
 
 

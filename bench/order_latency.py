@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -50,6 +49,7 @@ from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from bench.load.in_flight import in_flight
+from bench.probes.latencies import p50_p99
 from bench.probes.processes import (
     cpu_now,
     cpu_per,
@@ -68,12 +68,10 @@ from worker import build_worker
 
 
 def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float]:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    rate = len(ordered) / wall
+    p50, p99 = p50_p99(latencies)
+    rate = len(latencies) / wall
     print(
-        f"{name:<10} {len(ordered):>6} orders  p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  {rate:6.1f} orders/s"
+        f"{name:<10} {len(latencies):>6} orders  p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  {rate:6.1f} orders/s"
     )
     return {"p50": p50, "p99": p99, "rate": rate}
 

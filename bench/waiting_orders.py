@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 import uuid
@@ -31,6 +30,7 @@ from temporalio.worker import Worker
 
 from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
 from bench.load.in_flight import in_flight
+from bench.probes.latencies import p50_p99
 from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb
 from billing.database import make_engine
 from tests.conftest import api_client, make_settings
@@ -65,18 +65,18 @@ async def bare_starts(client: Client, start: int, count: int, limit: int, queue:
 
 
 async def timed(count: int, one: Callable[[int], Awaitable[None]]) -> list[float]:
-    """Seconds each of `count` calls took, one after another, sorted."""
+    """Seconds each of `count` calls took, one after another."""
     latencies = []
     for i in range(count):
         t0 = time.perf_counter()
         await one(i)
         latencies.append(time.perf_counter() - t0)
-    return sorted(latencies)
+    return latencies
 
 
-def p50_p99(latencies: list[float]) -> str:
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return f"p50 {statistics.median(latencies) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms"
+def in_ms(latencies: list[float]) -> str:
+    p50, p99 = p50_p99(latencies)
+    return f"p50 {p50 * 1000:.1f} ms p99 {p99 * 1000:.1f} ms"
 
 
 def file_mb(store: Path | None) -> str:
@@ -115,7 +115,7 @@ async def run(
     ):
         world = await build_world(api, uuid.uuid4().hex[:6])
         items = [("1", world.security, 1), ("2", world.data, 1)]
-        submitted, reported, signalled = 0, 0, 0
+        submitted, reported = 0, 0
         first: dict[str, float] = {}
         for size in sizes:
             target = base * size
@@ -140,25 +140,24 @@ async def run(
                 (await report(api, number, "1", "succeeded")).raise_for_status()
 
             latencies = await timed(count_reports, report_one)
-            reported += count_reports
             before = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
             bare_cpu = cpu_per(count, before)
 
             # The substrate's own answer at this size: a signal that leaves a waiting bare
             # workflow waiting, as a report leaves its order waiting for its other item.
-            async def signal_one(i: int, offset: int = signalled) -> None:
+            async def signal_one(i: int, offset: int = reported) -> None:
                 handle = client.get_workflow_handle(f"{bare_queue}-{offset + i}")
                 await handle.signal(BareOrderWorkflow.reported, "1")
 
             signals = await timed(count_reports, signal_one)
-            signalled += count_reports
+            reported += count_reports
             figures = memory_now()
             first = first or figures
             print(
                 f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
                 f"Temporal dev server {figures['server']:6.0f} MB{file_mb(store)}; report "
-                f"{p50_p99(latencies)} (bare signal {p50_p99(signals)}); "
+                f"{in_ms(latencies)} (bare signal {in_ms(signals)}); "
                 f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
             )
