@@ -47,7 +47,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.baselines.order_workflow import BareOrderWorkflow, bare_bill
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import (

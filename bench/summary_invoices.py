@@ -36,7 +36,7 @@ from sqlalchemy import Engine, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_tax_sync_workflow import (
+from bench.baselines.tax_sync_workflow import (
     BareLocalTaxSyncWorkflow,
     BareTaxSyncWorkflow,
     bare_tax_step,

@@ -28,7 +28,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_order_workflow import BareOrderWorkflow, bare_bill
+from bench.baselines.order_workflow import BareOrderWorkflow, bare_bill
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb

@@ -67,9 +67,8 @@ TINY = {
 
 
 def test_every_benchmark_is_run_here() -> None:
-    # bare_*.py are the baselines' workflows, not benchmarks of their own; tests/test_api_fuzz.py
-    # runs the fuzzer its own way.
-    benchmarks = {p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("bare_")}
+    # tests/test_api_fuzz.py runs the fuzzer its own way.
+    benchmarks = {p.stem for p in (ROOT / "bench").glob("*.py")}
     assert benchmarks - {"__init__", "api_fuzz"} == set(TINY)
 
 
