@@ -33,6 +33,7 @@ from starter.api.app import create_app
 from starter.api.context import AppContext
 from starter.binaries import temporal_cli
 from starter.client import BillingClient
+from starter.temporal_store import sqlite_store_args
 from worker import prepare_temporal, worker_from_settings
 
 DATA = Path(__file__).resolve().parent.parent / ".data"
@@ -69,7 +70,7 @@ def temporal_dev_server(port: int, ui_port: int) -> Iterator[str]:
         [
             temporal_cli(), "server", "start-dev",
             "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-            "--db-filename", str(DATA / "temporal.db"), "--log-level", "warn",
+            *sqlite_store_args(DATA / "temporal.db"), "--log-level", "warn",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

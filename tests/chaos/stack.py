@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from starter.binaries import temporal_cli
+from starter.temporal_store import sqlite_store_args
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +108,8 @@ class TemporalDevServer:
             "--port", str(self.port),
             "--http-port", str(self.http_port),
             "--metrics-port", str(self.metrics_port),
-            "--db-filename", str(self.db_file),
+            # The store as `dev.py start` keeps it, so a restart here is one there.
+            *sqlite_store_args(self.db_file),
             "--log-level", "error",
         ]  # fmt: skip
         with self.log.open("ab") as log:
