@@ -2,7 +2,7 @@
 against bare starts, and how fast a report is answered meanwhile.
 
     python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
-                                        [--server-store memory|file] [--reports 200]
+                                        [--server-store memory|file|wal] [--reports 200]
 
 Submits 2-item orders through the real API (in-process ASGI, worker in the same process) until
 `--orders` x each size are open, none of them reported, so every workflow waits. After each size
@@ -11,7 +11,8 @@ it prints this process's resident memory (API and worker), the dev server's, the
 against as many bare signals to waiting bare workflows, and the submission rate against bare
 `start_workflow` calls of the same number of workflows in the same run.
 `--server-store file` keeps the dev server's state in an SQLite file (its size is printed too)
-instead of in its memory.
+instead of in its memory, with SQLite's defaults; `--server-store wal` keeps it in a file in
+write-ahead-log mode, as `python3 dev.py start` runs it (starter/temporal_store.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb
 from billing.database import make_engine
+from starter.temporal_store import WRITE_AHEAD_LOG, sqlite_store_args, store_files
 from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
@@ -82,7 +84,8 @@ def in_ms(latencies: list[float]) -> str:
 def file_mb(store: Path | None) -> str:
     if store is None:
         return ""
-    return f" (store on disk {store.stat().st_size / 2**20:,.0f} MB)"
+    size = sum(f.stat().st_size for f in store_files(store))
+    return f" (store on disk {size / 2**20:,.0f} MB)"
 
 
 async def run(
@@ -184,10 +187,11 @@ async def main() -> None:
     parser.add_argument("--in-flight", type=int, default=20)
     parser.add_argument(
         "--server-store",
-        choices=["memory", "file"],
+        choices=["memory", "file", "wal"],
         default="memory",
-        help="the dev server's store: in memory (its default), or an SQLite file on disk, as a "
-        "server with a database behind it keeps open workflows",
+        help="the dev server's store: in memory (its default), an SQLite file on disk with "
+        "SQLite's defaults, as a server with a database behind it keeps open workflows, or "
+        "such a file in write-ahead-log mode",
     )
     parser.add_argument(
         "--reports", type=int, default=200, help="reports (and bare signals) timed per size"
@@ -196,8 +200,12 @@ async def main() -> None:
     if args.reports < 1:
         parser.error("--reports must be at least 1")
     with fresh_database("billing_bench") as url, tempfile.TemporaryDirectory() as scratch:
-        store = Path(scratch) / "temporal.db" if args.server_store == "file" else None
-        env = await engine_dev_server(["--db-filename", str(store)] if store else ())
+        store = Path(scratch) / "temporal.db" if args.server_store != "memory" else None
+        env = await engine_dev_server(
+            []
+            if store is None
+            else sqlite_store_args(store, WRITE_AHEAD_LOG if args.server_store == "wal" else ())
+        )
         async with env:
             await run(
                 env.client,

@@ -45,7 +45,7 @@ TINY = {
         ["ratio end to end / raw", "ratio tax sync / bare throughput", "CPU per sync"],
     ),
     "waiting_orders": (
-        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "file"],
+        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "wal"],
         [
             "orders waiting: engine process",
             "store on disk",
