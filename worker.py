@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -200,7 +201,19 @@ def main() -> None:
     configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     if not settings.temporal_address:
         raise SystemExit("Set TEMPORAL_ADDRESS (host:port) to the Temporal frontend to poll.")
-    asyncio.run(run(settings))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(run(settings))
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """libuv's event loop where uvloop is installed (it is a dependency wherever it builds): the
+    worker's own share of each order is mostly the loop's wake-ups for activity results and
+    workflow activations. asyncio's own loop elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 if __name__ == "__main__":
