@@ -10,10 +10,8 @@ provisioning report per item; mode `batched` posts all of an order's outcomes in
 (`POST /v1/orders/{n}/provisioning`). The clock runs from just before the last report is posted
 until the workflow has committed the invoice and completed.
 Shape `in-process` runs the API (ASGI, no sockets) and the worker in this benchmark's process;
-shape `processes` runs them as two OS processes of their own (uvicorn and `python -m worker`,
-as docker-compose does) and drives the API over real HTTP on 127.0.0.1 with aiohttp, whose
-client costs a fraction of httpx's per request: the order system is load, not the engine, and
-on a machine shared with the engine every millisecond it spends is one the engine does not get.
+shape `processes` runs them as two OS processes of their own, driven over real HTTP, as
+docker-compose runs them (bench/load/engine_shapes.py).
 CPU per order is printed for each process, the dev server's and PostgreSQL's (every local
 `postgres` process, so only meaningful when the database is on this machine) included.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
@@ -29,42 +27,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-import aiohttp
-import httpx
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.baselines.order_workflow import BareOrderWorkflow, bare_bill
+from bench.load.engine_shapes import SHAPES
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import (
     cpu_now,
     cpu_per,
-    cpu_seconds,
     dev_server_cpu,
     processes_cpu,
-    resident_mb,
 )
-from billing.database import make_engine
-from billing.settings import load_settings
-from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
 from tests.world import billed, build_world, order_body
-from worker import build_worker
 
 
 def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float]:
@@ -102,147 +85,6 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
     # This process is the bare baseline's worker and client.
     print(f"bare CPU per order: {cpu_per(total, before)}")
     return latencies, wall
-
-
-CpuProbe = Callable[[], dict[str, float]]
-# The order system's side of the API: POST a JSON body, get the status and the parsed answer.
-Post = Callable[[str, dict[str, Any]], Awaitable[tuple[int, Any]]]
-
-
-@asynccontextmanager
-async def in_process(
-    client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Post, CpuProbe, CpuProbe]]:
-    settings = make_settings(url, task_queue)
-    engine = make_engine(url, pool_size=16)
-    try:
-        async with (
-            build_worker(
-                client,
-                engine,
-                task_queue=settings.task_queue,
-                # As the processes shape's worker: from the environment, as production.
-                workflow_sandbox=load_settings().workflow_sandbox,
-            ),
-            api_client(settings, engine, client) as api,
-        ):
-
-            async def post(path: str, body: dict[str, Any]) -> tuple[int, Any]:
-                response = await api.post(path, json=body)
-                return response.status_code, response.json()
-
-            yield (
-                api,
-                post,
-                lambda: {"api+worker+client": time.process_time()},
-                lambda: {"api+worker+client": resident_mb()},
-            )
-    finally:
-        engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def engine_processes(env: dict[str, str], api_port: int) -> Iterator[list[subprocess.Popen]]:
-    """The API (uvicorn) and the worker as two processes, configured from the environment
-    only, as the containers are."""
-    api = [sys.executable, "-m", "uvicorn", "--factory", "starter.api.app:app"]
-    commands = [
-        [*api, "--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
-        [sys.executable, "-m", "worker"],
-    ]
-    children = [subprocess.Popen(command, env=env) for command in commands]
-    try:
-        yield children
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-@asynccontextmanager
-async def separate_processes(
-    client: Client, url: str, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Post, CpuProbe, CpuProbe]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": client.namespace,
-        "BILLING_TASK_QUEUE": task_queue,
-        "BILLING_ADMIN_TOKEN": ADMIN_TOKEN,
-        "WORKER_SDK_METRICS_PORT": "0",
-        "WORKER_METRICS_PORT": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    base_url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with engine_processes(env, port) as (api_process, worker_process):
-        async with (
-            httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as api,
-            aiohttp.ClientSession(
-                base_url,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=60),
-                connector=aiohttp.TCPConnector(limit=200),
-            ) as session,
-        ):
-            await until_healthy(api)
-            await until_polled(client, task_queue)
-
-            async def post(path: str, body: dict[str, Any]) -> tuple[int, Any]:
-                async with session.post(path, json=body) as response:
-                    return response.status, await response.json()
-
-            yield (
-                api,
-                post,
-                lambda: {
-                    "api": cpu_seconds(api_process.pid),
-                    "worker": cpu_seconds(worker_process.pid),
-                    "client": time.process_time(),
-                },
-                lambda: {
-                    "api": resident_mb(api_process.pid),
-                    "worker": resident_mb(worker_process.pid),
-                },
-            )
-
-
-async def until_healthy(api: httpx.AsyncClient) -> None:
-    for _ in range(600):
-        try:
-            if (await api.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the API process did not answer /healthz within a minute")
-
-
-async def until_polled(client: Client, task_queue: str) -> None:
-    """Wait for the worker process to poll, so its start-up is not counted in the first orders."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace, task_queue=TaskQueue(name=task_queue)
-    )
-    for _ in range(600):
-        if (await client.workflow_service.describe_task_queue(request)).pollers:
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"no worker polled task queue {task_queue!r} within a minute")
-
-
-SHAPES = {"in-process": in_process, "processes": separate_processes}
 
 
 async def engine_orders(

@@ -3,13 +3,17 @@ against bare starts, and how fast a report is answered meanwhile.
 
     python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
                                         [--server-store memory|file|wal] [--reports 200]
+                                        [--shape in-process|processes]
 
-Submits 2-item orders through the real API (in-process ASGI, worker in the same process) until
-`--orders` x each size are open, none of them reported, so every workflow waits. After each size
-it prints this process's resident memory (API and worker), the dev server's, the p50/p99 of
-`--reports` single-item reports one after another (each order stays waiting: one of two items)
-against as many bare signals to waiting bare workflows, and the submission rate against bare
-`start_workflow` calls of the same number of workflows in the same run.
+Submits 2-item orders through the real API until `--orders` x each size are open, none of them
+reported, so every workflow waits. `--shape in-process` runs the API (ASGI) and the worker in
+this process; `--shape processes` runs them as processes of their own, driven over HTTP, as
+docker-compose runs them (bench/load/engine_shapes.py). After each size it prints the resident
+memory of the engine (per process) and of the dev server, the p50/p99 of `--reports`
+single-item reports one after another (each order stays waiting: one of two items) against as
+many bare signals to waiting bare workflows, and the submission rate against bare
+`start_workflow` calls of the same number of workflows in the same run. The bare workflows'
+worker and client are this process in either shape.
 `--server-store file` keeps the dev server's state in an SQLite file (its size is printed too)
 instead of in its memory, with SQLite's defaults; `--server-store wal` keeps it in a file in
 write-ahead-log mode, as `python3 dev.py start` runs it (starter/temporal_store.py).
@@ -30,24 +34,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.baselines.order_workflow import BareOrderWorkflow, bare_bill
+from bench.load.engine_shapes import SHAPES
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
-from bench.probes.processes import cpu_now, cpu_per, dev_server_mb, resident_mb
-from billing.database import make_engine
+from bench.probes.processes import cpu_now, cpu_per, dev_server_cpu, dev_server_mb, processes_cpu
 from starter.temporal_store import WRITE_AHEAD_LOG, sqlite_store_args, store_files
-from tests.conftest import api_client, make_settings
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
-from tests.world import build_world, report, submit
-from worker import build_worker
-
-
-def memory_now() -> dict[str, float]:
-    """Resident MB of this process (API and worker) and of the dev server."""
-    return {
-        "engine": resident_mb(),
-        "server": dev_server_mb(),
-    }
+from tests.world import build_world, order_body
 
 
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
@@ -91,22 +85,16 @@ def file_mb(store: Path | None) -> str:
 async def run(
     client: Client,
     url: str,
+    shape: str,
     base: int,
     sizes: list[int],
     limit: int,
     store: Path | None,
     reports: int,
 ) -> None:
-    settings = make_settings(url, f"bench-waiting-{uuid.uuid4().hex[:6]}")
-    engine = make_engine(url, pool_size=16)
     bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
     async with (
-        build_worker(
-            client,
-            engine,
-            task_queue=settings.task_queue,
-            workflow_sandbox=settings.workflow_sandbox,
-        ),
+        SHAPES[shape](client, url, f"bench-waiting-{uuid.uuid4().hex[:6]}") as engine,
         Worker(
             client,
             task_queue=bare_queue,
@@ -114,10 +102,21 @@ async def run(
             activities=[bare_bill],
             activity_executor=ThreadPoolExecutor(2),
         ),
-        api_client(settings, engine, client) as api,
     ):
+        api, post, engine_cpu, engine_memory = engine
         world = await build_world(api, uuid.uuid4().hex[:6])
         items = [("1", world.security, 1), ("2", world.data, 1)]
+
+        def probe() -> dict[str, float]:
+            return {
+                **engine_cpu(),
+                "server": dev_server_cpu(),
+                "PostgreSQL": processes_cpu("postgres"),
+            }
+
+        def memory_now() -> dict[str, float]:
+            return {**engine_memory(), "server": dev_server_mb()}
+
         submitted, reported = 0, 0
         first: dict[str, float] = {}
         for size in sizes:
@@ -125,13 +124,15 @@ async def run(
             count = target - submitted
 
             async def one(i: int, offset: int = submitted) -> None:
-                await submit(
-                    api, world.order_number(f"W{offset + i}"), world.seller, world.customer, items
+                body = order_body(
+                    world.order_number(f"W{offset + i}"), world.seller, world.customer, items
                 )
+                status, answer = await post("/v1/orders", body)
+                assert status == 202, (status, answer)
 
-            before = cpu_now()
+            before = probe()
             ours = await paced(count, limit, one)
-            ours_cpu = cpu_per(count, before)
+            after = probe()
             submitted = target
             # Reports before the bare starts: the bare worker shares this process, and the
             # first tasks of thousands of bare workflows would otherwise be what a report
@@ -140,12 +141,14 @@ async def run(
 
             async def report_one(i: int, offset: int = reported) -> None:
                 number = world.order_number(f"W{offset + i}")
-                (await report(api, number, "1", "succeeded")).raise_for_status()
+                path = f"/v1/orders/{number}/items/1/provisioning"
+                status, answer = await post(path, {"outcome": "succeeded"})
+                assert status == 200, (status, answer)
 
             latencies = await timed(count_reports, report_one)
-            before = cpu_now()
+            before_bare = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
-            bare_cpu = cpu_per(count, before)
+            bare_cpu = cpu_per(count, before_bare)
 
             # The substrate's own answer at this size: a signal that leaves a waiting bare
             # workflow waiting, as a report leaves its order waiting for its other item.
@@ -157,25 +160,26 @@ async def run(
             reported += count_reports
             figures = memory_now()
             first = first or figures
+            resident = ", ".join(f"{k} {mb:.0f} MB" for k, mb in figures.items())
             print(
-                f"{target:>8,} orders waiting: engine process {figures['engine']:6.0f} MB, "
-                f"Temporal dev server {figures['server']:6.0f} MB{file_mb(store)}; report "
+                f"{target:>8,} orders waiting: resident {resident}{file_mb(store)}; report "
                 f"{in_ms(latencies)} (bare signal {in_ms(signals)}); "
                 f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
             )
+            per_submission = ", ".join(
+                f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after
+            )
             print(
-                f"{'':>8} CPU per submission: {ours_cpu}; per bare start (its first workflow "
-                f"task included): {bare_cpu}"
+                f"{'':>8} CPU per submission: {per_submission}; per bare start (its first "
+                f"workflow task included; process is the benchmark's): {bare_cpu}"
             )
         if len(sizes) > 1:
             last = memory_now()
             print(
-                f"growth x{sizes[-1] / sizes[0]:g} orders: engine memory "
-                f"x{last['engine'] / first['engine']:.2f}, server memory "
-                f"x{last['server'] / max(first['server'], 1):.2f}"
+                f"growth x{sizes[-1] / sizes[0]:g} orders: "
+                + ", ".join(f"{k} memory x{last[k] / max(first[k], 1):.2f}" for k in last)
             )
-    engine.dispose()
 
 
 async def main() -> None:
@@ -194,6 +198,13 @@ async def main() -> None:
         "such a file in write-ahead-log mode",
     )
     parser.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="in-process",
+        help="in-process (API and worker in this process) or processes (each its own, driven "
+        "over HTTP, as docker-compose runs them)",
+    )
+    parser.add_argument(
         "--reports", type=int, default=200, help="reports (and bare signals) timed per size"
     )
     args = parser.parse_args()
@@ -210,6 +221,7 @@ async def main() -> None:
             await run(
                 env.client,
                 url,
+                args.shape,
                 args.orders,
                 [int(x) for x in args.sizes.split(",")],
                 args.in_flight,

@@ -45,14 +45,18 @@ TINY = {
         ["ratio end to end / raw", "ratio tax sync / bare throughput", "CPU per sync"],
     ),
     "waiting_orders": (
-        ["--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "wal"],
         [
-            "orders waiting: engine process",
+            *("--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "wal"),
+            *("--shape", "processes"),
+        ],
+        [
+            "orders waiting: resident api",
+            "worker",
             "store on disk",
             "(bare signal p50",
             "(ratio",
             "CPU per submission",
-            "growth x2 orders",
+            "growth x2 orders: api memory",
         ],
     ),
     "delta_generation": (
