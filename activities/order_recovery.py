@@ -14,7 +14,7 @@ from billing.contracts.common import Page
 from billing.contracts.order_recovery import OrderRecoveryInput, OrderRecoveryResult
 from billing.contracts.orders import Order
 from billing.store.orders import WAITING, list_orders
-from billing.temporal.executions import describe_or_none
+from billing.temporal.executions import describe_or_none, running_among
 from billing.temporal.order_workflows import ensure_order_workflow
 from workflows.order import workflow_id
 
@@ -41,8 +41,15 @@ class OrderRecoveryActivities:
         cursor: str | None = None
         while True:
             page = await asyncio.to_thread(self._page, cutoff, cursor)
+            # Nearly every waiting order's workflow runs; visibility says which in one call per
+            # page, so only the rest are described one by one.
+            running = await running_among(
+                self._client, [workflow_id(order.order_number) for order in page.items]
+            )
             for order in page.items:
                 result.checked += 1
+                if workflow_id(order.order_number) in running:
+                    continue
                 description = await describe_or_none(self._client, workflow_id(order.order_number))
                 if description is None:
                     await ensure_order_workflow(
