@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
@@ -38,10 +39,13 @@ from bench.load.engine_shapes import SHAPES
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import cpu_now, cpu_per, dev_server_cpu, dev_server_mb, processes_cpu
+from billing.contracts.order_recovery import OrderRecoveryInput
 from starter.temporal_store import WRITE_AHEAD_LOG, sqlite_store_args, store_files
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
 from tests.world import build_world, order_body
+from workflows.order import workflow_id
+from workflows.order_recovery import OrderRecoveryWorkflow
 
 
 async def paced(count: int, limit: int, one: Callable[[int], Awaitable[None]]) -> float:
@@ -58,6 +62,28 @@ async def bare_starts(client: Client, start: int, count: int, limit: int, queue:
         )  # fmt: skip
 
     return await paced(count, limit, one)
+
+
+async def recovery_sweep(client: Client, task_queue: str, waiting: int) -> float:
+    """Seconds order recovery takes to check every waiting order, as its schedule runs it."""
+    t0 = time.perf_counter()
+    result = await client.execute_workflow(
+        OrderRecoveryWorkflow.run,
+        OrderRecoveryInput(older_than=timedelta(0)),
+        id=f"bench-recovery-{uuid.uuid4().hex[:6]}",
+        task_queue=task_queue,
+    )
+    wall = time.perf_counter() - t0
+    assert result.checked >= waiting and not result.restarted, result
+    return wall
+
+
+async def describe_each(client: Client, order_numbers: list[str]) -> float:
+    """Seconds per describe of an order's workflow, one after another: the naive check."""
+    t0 = time.perf_counter()
+    for number in order_numbers:
+        await client.get_workflow_handle(workflow_id(number)).describe()
+    return (time.perf_counter() - t0) / len(order_numbers)
 
 
 async def timed(count: int, one: Callable[[int], Awaitable[None]]) -> list[float]:
@@ -93,8 +119,9 @@ async def run(
     reports: int,
 ) -> None:
     bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
+    task_queue = f"bench-waiting-{uuid.uuid4().hex[:6]}"
     async with (
-        SHAPES[shape](client, url, f"bench-waiting-{uuid.uuid4().hex[:6]}") as engine,
+        SHAPES[shape](client, url, task_queue) as engine,
         Worker(
             client,
             task_queue=bare_queue,
@@ -146,6 +173,10 @@ async def run(
                 assert status == 200, (status, answer)
 
             latencies = await timed(count_reports, report_one)
+            sweep = await recovery_sweep(client, task_queue, submitted)
+            described = await describe_each(
+                client, [world.order_number(f"W{i}") for i in range(min(submitted, 1000))]
+            )
             before_bare = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
             bare_cpu = cpu_per(count, before_bare)
@@ -169,6 +200,11 @@ async def run(
             )
             per_submission = ", ".join(
                 f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after
+            )
+            print(
+                f"{'':>8} order recovery over every waiting order: {sweep:.1f} s, "
+                f"{sweep / submitted * 1000:.2f} ms per order vs {described * 1000:.2f} ms "
+                f"per describe (ratio {sweep / submitted / described:.2f}x)"
             )
             print(
                 f"{'':>8} CPU per submission: {per_submission}; per bare start (its first "

@@ -55,6 +55,7 @@ TINY = {
             "store on disk",
             "(bare signal p50",
             "(ratio",
+            "order recovery over every waiting order",
             "CPU per submission",
             "growth x2 orders: api memory",
         ],
