@@ -243,6 +243,16 @@ async def test_a_partner_submits_orders_only_as_their_issuer(
         "admin": 202, "distributor": 403, "seller": 202,
         "customer": 403, "other_seller": 403, "other_customer": 403,
     }  # fmt: skip
+    in_batches = {
+        role: await scene.clients[role].post("/v1/orders/batch", json={"orders": [body]})
+        for role in ROLES
+    }
+    assert {role: r.status_code for role, r in in_batches.items()} == {
+        role: r.status_code for role, r in answers.items()
+    }
+    assert {role: r.json()["detail"] for role, r in in_batches.items() if r.status_code == 403} == {
+        role: r.json()["detail"] for role, r in answers.items() if r.status_code == 403
+    }
     assert answers["seller"].headers["Idempotent-Replayed"] == "true"
     # The refusal names only the caller and what it asked for, whether the issuer exists or not.
     ghost = {**body, "issuer_id": "nobody-at-all"}

@@ -18,6 +18,10 @@ from billing.vocabulary import (
     ProvisioningState,
 )
 
+# Enough for an order system's burst in one request, small enough that one transaction and its
+# workflow starts answer well within an HTTP client's timeout.
+MAX_ORDERS_PER_BATCH = 100
+
 GroupNumber = Field(default=None, min_length=1, max_length=100)
 Contact = Field(default=None, min_length=1, max_length=200)
 
@@ -54,6 +58,18 @@ class OrderIn(Strict):
     def _item_ids_unique(self) -> OrderIn:
         if duplicates := repeated(item.item_id for item in self.items):
             raise ValueError(f"item ids must be unique within an order; repeated: {duplicates}")
+        return self
+
+
+class OrderBatchIn(Strict):
+    """Several orders in one submission: recorded in one transaction, all or none."""
+
+    orders: list[OrderIn] = Field(min_length=1, max_length=MAX_ORDERS_PER_BATCH)
+
+    @model_validator(mode="after")
+    def _order_numbers_unique(self) -> OrderBatchIn:
+        if duplicates := repeated(order.order_number for order in self.orders):
+            raise ValueError(f"submit each order once per batch; repeated: {duplicates}")
         return self
 
 
@@ -129,3 +145,13 @@ class Order(BaseModel):
     resold: bool = False
     aligns_end_date: bool = False
     paid_at: datetime | None = None
+
+
+class SubmittedOrders(BaseModel):
+    """The answer to a batch submission: every order of the batch, in the order submitted."""
+
+    orders: list[Order]
+    replayed: list[str] = Field(
+        description="Numbers of the orders already recorded with the same contents (a retried "
+        "submission): nothing changed for them."
+    )

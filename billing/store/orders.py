@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from billing.contracts.common import Page
 from billing.contracts.orders import ManualOutcomeIn, Order, OrderIn, OrderItem, ProvisioningIn
-from billing.errors import Conflict, NotFound
+from billing.errors import BillingError, Conflict, NotFound
 from billing.order_validation import Party, check_offers, check_parties
 from billing.schema import audit_log, invoices, order_items, orders
 from billing.store.pagination import keyset_page
@@ -39,50 +40,72 @@ def request_digest(body: OrderIn) -> str:
 
 def create_order(conn: Connection, body: OrderIn) -> tuple[Order, bool]:
     """Record a new order, or return the one already recorded under this number when the body is
-    the same (a retried submission). Returns the order and whether it was created now.
+    the same (a retried submission). Returns the order and whether it was created now."""
+    return create_orders(conn, [body])[0]
 
-    Two statements for a new order: one read of what the checks need (a recorded order under
-    the number, the parties, the offers) and one insert of the order with its items."""
-    digest = request_digest(body)
-    known = _known_facts(conn, body)
-    if known.digest is not None:
-        return _resubmitted(conn, body.order_number, known.digest, digest), False
-    check_parties(
-        body.issuer_id,
-        body.customer_id,
-        known.parties.get(body.issuer_id),
-        known.parties.get(body.customer_id),
-    )
-    check_offers({item.offer_id for item in body.items}, known.currencies)
-    rows = conn.execute(_INSERT_ORDER, _insert_params(body, digest)).mappings().all()
-    if not rows:  # a concurrent submission of the same number won the race
-        stored = conn.scalar(
-            select(orders.c.request_digest).where(orders.c.order_number == body.order_number)
-        )
-        assert stored is not None
-        return _resubmitted(conn, body.order_number, stored, digest), False
-    # The insert returns the rows as stored (defaults included), so the response needs no
-    # read-back of the new order.
-    first = rows[0]
-    order_row = {
-        "order_number": body.order_number,
-        "issuer_id": body.issuer_id,
-        "customer_id": body.customer_id,
-        "status": first["order_status"],
-        "created_at": first["order_created_at"],
-        "stuck_since": None,
-        "completed_at": None,
-        "type": body.type.value,
-        "resold": body.resold,
-        "aligns_end_date": body.aligns_end_date,
-        "paid_at": None,
-    }
-    return _assemble([order_row], {body.order_number: [_item(row) for row in rows]}, {})[0], True
+
+def create_orders(conn: Connection, bodies: Sequence[OrderIn]) -> list[tuple[Order, bool]]:
+    """`create_order` for several orders at once, all or none: one refused order refuses them
+    all (its error names it, and the caller's transaction records nothing). Returns each order,
+    in the order given, and whether it was created now.
+
+    Two statements for new orders however many there are: one read of what the checks need
+    (orders recorded under the numbers, the parties, the offers) and one insert of the orders
+    with their items."""
+    digests = {body.order_number: request_digest(body) for body in bodies}
+    known = _known_facts(conn, bodies)
+    new: list[OrderIn] = []
+    replayed: list[str] = []
+    for body in bodies:
+        with _naming(body.order_number, batch=len(bodies) > 1):
+            stored = known.digests.get(body.order_number)
+            if stored is not None:
+                _check_resubmitted(body.order_number, stored, digests[body.order_number])
+                replayed.append(body.order_number)
+                continue
+            check_parties(
+                body.issuer_id,
+                body.customer_id,
+                known.parties.get(body.issuer_id),
+                known.parties.get(body.customer_id),
+            )
+            offer_ids = {item.offer_id for item in body.items}
+            check_offers(
+                offer_ids, {o: known.currencies[o] for o in offer_ids & known.currencies.keys()}
+            )
+            new.append(body)
+    created = _insert(conn, new, digests) if new else {}
+    if raced := [body.order_number for body in new if body.order_number not in created]:
+        # A concurrent submission of the same numbers won the race.
+        for number, stored in conn.execute(
+            select(orders.c.order_number, orders.c.request_digest).where(
+                orders.c.order_number.in_(raced)
+            )
+        ).all():
+            with _naming(number, batch=len(bodies) > 1):
+                _check_resubmitted(number, stored, digests[number])
+        replayed += raced
+    recorded = _read_orders(conn, replayed) if replayed else {}
+    return [
+        (created[n], True) if n in created else (recorded[n], False)
+        for n in (body.order_number for body in bodies)
+    ]
+
+
+@contextmanager
+def _naming(order_number: str, *, batch: bool) -> Iterator[None]:
+    """In a batch, a refusal says which of its orders was refused."""
+    try:
+        yield
+    except BillingError as refused:
+        if not batch:
+            raise
+        raise type(refused)(f"Order {order_number!r}: {refused.detail}") from refused
 
 
 @dataclass(frozen=True)
 class _KnownFacts:
-    digest: str | None
+    digests: dict[str, str]
     parties: dict[str, Party]
     currencies: dict[str, str]
 
@@ -92,7 +115,7 @@ class _KnownFacts:
 _KNOWN_FACTS = text(
     """
     select 'order' as kind, order_number as id, request_digest as a, null as b
-    from orders where order_number = :order_number
+    from orders where order_number = any(cast(:order_numbers as text[]))
     union all
     select 'party', id, level, parent_id
     from partners where id = any(cast(:party_ids as text[]))
@@ -103,46 +126,53 @@ _KNOWN_FACTS = text(
 )
 
 
-def _known_facts(conn: Connection, body: OrderIn) -> _KnownFacts:
-    """What a submission's checks need, in one round trip: the digest of an order already
-    recorded under the number, the order's parties and its offers' currencies."""
+def _known_facts(conn: Connection, bodies: Sequence[OrderIn]) -> _KnownFacts:
+    """What the submissions' checks need, in one round trip: the digests of orders already
+    recorded under the numbers, the orders' parties and their offers' currencies."""
     rows = conn.execute(
         _KNOWN_FACTS,
         {
-            "order_number": body.order_number,
-            "party_ids": [body.issuer_id, body.customer_id],
-            "offer_ids": sorted({item.offer_id for item in body.items}),
+            "order_numbers": [body.order_number for body in bodies],
+            "party_ids": sorted({p for body in bodies for p in (body.issuer_id, body.customer_id)}),
+            "offer_ids": sorted({item.offer_id for body in bodies for item in body.items}),
         },
     ).mappings()
-    digest: str | None = None
+    digests: dict[str, str] = {}
     found: dict[str, Party] = {}
     currencies: dict[str, str] = {}
     for row in rows:
         if row["kind"] == "order":
-            digest = row["a"]
+            digests[row["id"]] = row["a"]
         elif row["kind"] == "party":
             found[row["id"]] = Party(level=PartnerLevel(row["a"]), parent_id=row["b"])
         else:
             currencies[row["id"]] = row["a"]
-    return _KnownFacts(digest=digest, parties=found, currencies=currencies)
+    return _KnownFacts(digests=digests, parties=found, currencies=currencies)
 
 
-def _resubmitted(conn: Connection, order_number: str, stored: str, digest: str) -> Order:
+def _check_resubmitted(order_number: str, stored: str, digest: str) -> None:
     if stored != digest:
         raise Conflict(
             f"Order {order_number!r} was already submitted with different contents. "
             "An order number identifies one order: submit changes as a new order."
         )
-    return get_order(conn, order_number)
 
 
-# The order and its items in one statement; nothing when the number is already taken.
-_INSERT_ORDER = text(
+def _read_orders(conn: Connection, order_numbers: list[str]) -> dict[str, Order]:
+    rows = conn.execute(select(orders).where(orders.c.order_number.in_(order_numbers))).mappings()
+    return {order.order_number: order for order in _orders_with_items(conn, list(rows))}
+
+
+# The orders and their items in one statement; nothing for a number already taken.
+_INSERT_ORDERS = text(
     """
-    with new_order as (
+    with new_orders as (
         insert into orders (
             order_number, issuer_id, customer_id, request_digest, type, resold, aligns_end_date)
-        values (:order_number, :issuer_id, :customer_id, :digest, :type, :resold, :aligns)
+        select * from unnest(
+            cast(:order_numbers as text[]), cast(:issuer_ids as text[]),
+            cast(:customer_ids as text[]), cast(:digests as text[]), cast(:types as text[]),
+            cast(:resold as boolean[]), cast(:aligns as boolean[]))
         on conflict (order_number) do nothing
         returning order_number, status, created_at
     ),
@@ -150,40 +180,75 @@ _INSERT_ORDER = text(
         insert into order_items (
             order_number, item_id, position, offer_id, quantity,
             invoice_group_number, bill_to_contact, payment_term)
-        select new_order.order_number, i.item_id, i.position, i.offer_id, i.quantity,
+        select i.order_number, i.item_id, i.position, i.offer_id, i.quantity,
                i.invoice_group_number, i.bill_to_contact, i.payment_term
-        from new_order, unnest(
-            cast(:item_ids as text[]), cast(:positions as integer[]),
-            cast(:offer_ids as text[]), cast(:quantities as integer[]),
-            cast(:groups as text[]), cast(:contacts as text[]), cast(:terms as text[])
-        ) as i(item_id, position, offer_id, quantity,
+        from unnest(
+            cast(:item_orders as text[]), cast(:item_ids as text[]),
+            cast(:positions as integer[]), cast(:offer_ids as text[]),
+            cast(:quantities as integer[]), cast(:groups as text[]),
+            cast(:contacts as text[]), cast(:terms as text[])
+        ) as i(order_number, item_id, position, offer_id, quantity,
                invoice_group_number, bill_to_contact, payment_term)
+        join new_orders using (order_number)
         returning *
     )
-    select new_items.*, new_order.status as order_status, new_order.created_at as order_created_at
-    from new_items cross join new_order
-    order by new_items.position
+    select new_items.*, new_orders.status as order_status, new_orders.created_at as order_created_at
+    from new_items join new_orders using (order_number)
+    order by new_items.order_number, new_items.position
     """
 )
 
 
-def _insert_params(body: OrderIn, digest: str) -> dict[str, Any]:
-    return {
-        "order_number": body.order_number,
-        "issuer_id": body.issuer_id,
-        "customer_id": body.customer_id,
-        "digest": digest,
-        "type": body.type.value,
-        "resold": body.resold,
-        "aligns": body.aligns_end_date,
-        "item_ids": [item.item_id for item in body.items],
-        "positions": list(range(len(body.items))),
-        "offer_ids": [item.offer_id for item in body.items],
-        "quantities": [item.quantity for item in body.items],
-        "groups": [item.invoice_group_number for item in body.items],
-        "contacts": [item.bill_to_contact for item in body.items],
-        "terms": [item.payment_term.value if item.payment_term else None for item in body.items],
+def _insert(conn: Connection, bodies: list[OrderIn], digests: dict[str, str]) -> dict[str, Order]:
+    """The orders recorded now, by number; one that a concurrent submission recorded first is
+    left out. The insert returns the rows as stored (defaults included), so the answer needs no
+    read-back of the new orders."""
+    # In order of number, so that two batches sharing numbers take their locks in one order.
+    bodies = sorted(bodies, key=lambda body: body.order_number)
+    items = [
+        (body.order_number, position, item)
+        for body in bodies
+        for position, item in enumerate(body.items)
+    ]
+    params = {
+        "order_numbers": [body.order_number for body in bodies],
+        "issuer_ids": [body.issuer_id for body in bodies],
+        "customer_ids": [body.customer_id for body in bodies],
+        "digests": [digests[body.order_number] for body in bodies],
+        "types": [body.type.value for body in bodies],
+        "resold": [body.resold for body in bodies],
+        "aligns": [body.aligns_end_date for body in bodies],
+        "item_orders": [number for number, _, _ in items],
+        "item_ids": [item.item_id for _, _, item in items],
+        "positions": [position for _, position, _ in items],
+        "offer_ids": [item.offer_id for _, _, item in items],
+        "quantities": [item.quantity for _, _, item in items],
+        "groups": [item.invoice_group_number for _, _, item in items],
+        "contacts": [item.bill_to_contact for _, _, item in items],
+        "terms": [item.payment_term.value if item.payment_term else None for _, _, item in items],
     }
+    by_number: dict[str, list[Any]] = {}
+    for row in conn.execute(_INSERT_ORDERS, params).mappings():
+        by_number.setdefault(row["order_number"], []).append(row)
+    order_rows = [
+        {
+            "order_number": body.order_number,
+            "issuer_id": body.issuer_id,
+            "customer_id": body.customer_id,
+            "status": by_number[body.order_number][0]["order_status"],
+            "created_at": by_number[body.order_number][0]["order_created_at"],
+            "stuck_since": None,
+            "completed_at": None,
+            "type": body.type.value,
+            "resold": body.resold,
+            "aligns_end_date": body.aligns_end_date,
+            "paid_at": None,
+        }
+        for body in bodies
+        if body.order_number in by_number
+    ]
+    items_by_order = {n: [_item(row) for row in rows] for n, rows in by_number.items()}
+    return {order.order_number: order for order in _assemble(order_rows, items_by_order, {})}
 
 
 def get_order(conn: Connection, order_number: str, *, visible_to: str | None = None) -> Order:

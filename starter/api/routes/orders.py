@@ -4,6 +4,8 @@ reports on the orders it issued; any other order reads as not found."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Query, Response
 
 from billing.contracts.common import Page
@@ -11,9 +13,11 @@ from billing.contracts.orders import (
     ManualOutcomeIn,
     ManualPaymentIn,
     Order,
+    OrderBatchIn,
     OrderIn,
     ProvisioningBatchIn,
     ProvisioningIn,
+    SubmittedOrders,
 )
 from billing.store import order_payments
 from billing.store import orders as store
@@ -30,6 +34,18 @@ from starter.api.cursors import PageCursor, page_cursor
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
+async def _start_workflow(ctx: AppContext, order: Order) -> None:
+    """A submitted order's workflow, started unless it runs already (a retried submission also
+    starts what an earlier attempt recorded but did not get to start)."""
+    await ensure_order_workflow(
+        ctx.temporal,
+        order,
+        task_queue=ctx.settings.task_queue,
+        stuck_after=ctx.settings.order_stuck_after,
+        until_first_outcome=True,
+    )
+
+
 @router.post("", status_code=202, response_model=Order)
 async def submit_order(
     body: OrderIn,
@@ -42,16 +58,29 @@ async def submit_order(
     number is refused with 409. A partner's token submits only as the order's issuer."""
     principal.ensure_acts_for(body.issuer_id)
     order, created = await ctx.transaction(store.create_order, body)
-    await ensure_order_workflow(
-        ctx.temporal,
-        order,
-        task_queue=ctx.settings.task_queue,
-        stuck_after=ctx.settings.order_stuck_after,
-        until_first_outcome=True,
-    )
+    await _start_workflow(ctx, order)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return order
+
+
+@router.post("/batch", status_code=202, response_model=SubmittedOrders)
+async def submit_orders(
+    body: OrderBatchIn,
+    principal: Principal = Depends(can_order),
+    ctx: AppContext = Depends(get_context),
+) -> SubmittedOrders:
+    """Record several orders at once, all or none (a refused order refuses the batch and names
+    itself), and start their workflows. Each order follows the single submission's rules: the
+    same body again is listed in `replayed`, a different body under a recorded number is 409."""
+    for order in body.orders:
+        principal.ensure_acts_for(order.issuer_id)
+    submitted = await ctx.transaction(store.create_orders, body.orders)
+    await asyncio.gather(*(_start_workflow(ctx, order) for order, _created in submitted))
+    return SubmittedOrders(
+        orders=[order for order, _ in submitted],
+        replayed=[order.order_number for order, created in submitted if not created],
+    )
 
 
 @router.get("", response_model=Page[Order])
