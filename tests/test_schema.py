@@ -26,6 +26,7 @@ async def test_openapi_lists_the_contract(api: httpx.AsyncClient) -> None:
         ("/v1/vendors/{vendor_id}", "put"),
         ("/v1/offers/{offer_id}", "put"),
         ("/v1/orders", "post"),
+        ("/v1/orders/batch", "post"),
         ("/v1/orders/{order_number}/items/{item_id}/provisioning", "post"),
         ("/v1/orders/{order_number}", "get"),
         ("/v1/invoices", "get"),

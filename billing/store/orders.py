@@ -57,12 +57,12 @@ def create_orders(conn: Connection, bodies: Sequence[OrderIn]) -> list[tuple[Ord
     new: list[OrderIn] = []
     replayed: list[str] = []
     for body in bodies:
+        stored = known.digests.get(body.order_number)
+        if stored is not None:
+            _check_resubmitted(body.order_number, stored, digests[body.order_number])
+            replayed.append(body.order_number)
+            continue
         with _naming(body.order_number, batch=len(bodies) > 1):
-            stored = known.digests.get(body.order_number)
-            if stored is not None:
-                _check_resubmitted(body.order_number, stored, digests[body.order_number])
-                replayed.append(body.order_number)
-                continue
             check_parties(
                 body.issuer_id,
                 body.customer_id,
@@ -82,13 +82,14 @@ def create_orders(conn: Connection, bodies: Sequence[OrderIn]) -> list[tuple[Ord
                 orders.c.order_number.in_(raced)
             )
         ).all():
-            with _naming(number, batch=len(bodies) > 1):
-                _check_resubmitted(number, stored, digests[number])
+            _check_resubmitted(number, stored, digests[number])
         replayed += raced
     recorded = _read_orders(conn, replayed) if replayed else {}
     return [
-        (created[n], True) if n in created else (recorded[n], False)
-        for n in (body.order_number for body in bodies)
+        (created[body.order_number], True)
+        if body.order_number in created
+        else (recorded[body.order_number], False)
+        for body in bodies
     ]
 
 
