@@ -3,9 +3,9 @@ against bare starts, and how fast a report is answered meanwhile.
 
     python3 dev.py bench waiting_orders [--orders 1000] [--sizes 1,4,16] [--in-flight 20]
                                         [--server-store memory|file|wal] [--reports 200]
-                                        [--shape in-process|processes]
+                                        [--shape in-process|processes] [--batch 1]
 
-Submits 2-item orders through the real API until `--orders` x each size are open, none of them
+Submits 2-item orders through the real API (`--batch` of them per request) until `--orders` x each size are open, none of them
 reported, so every workflow waits. `--shape in-process` runs the API (ASGI) and the worker in
 this process; `--shape processes` runs them as processes of their own, driven over HTTP, as
 docker-compose runs them (bench/load/engine_shapes.py). After each size it prints the resident
@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -38,8 +39,16 @@ from bench.baselines.order_workflow import BareOrderWorkflow, bare_bill
 from bench.load.engine_shapes import SHAPES
 from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
-from bench.probes.processes import cpu_now, cpu_per, dev_server_cpu, dev_server_mb, processes_cpu
+from bench.probes.processes import (
+    cpu_now,
+    cpu_per,
+    dev_server_cpu,
+    dev_server_mb,
+    processes_cpu,
+    settled,
+)
 from billing.contracts.order_recovery import OrderRecoveryInput
+from billing.contracts.orders import MAX_ORDERS_PER_BATCH
 from starter.temporal_store import WRITE_AHEAD_LOG, sqlite_store_args, store_files
 from tests.databases import fresh_database
 from tests.temporal_servers import engine_dev_server
@@ -117,6 +126,7 @@ async def run(
     limit: int,
     store: Path | None,
     reports: int,
+    batch: int,
 ) -> None:
     bare_queue = f"bench-bare-waiting-{uuid.uuid4().hex[:6]}"
     task_queue = f"bench-waiting-{uuid.uuid4().hex[:6]}"
@@ -150,15 +160,25 @@ async def run(
             target = base * size
             count = target - submitted
 
-            async def one(i: int, offset: int = submitted) -> None:
-                body = order_body(
-                    world.order_number(f"W{offset + i}"), world.seller, world.customer, items
-                )
-                status, answer = await post("/v1/orders", body)
+            def body(i: int) -> dict[str, Any]:
+                number = world.order_number(f"W{i}")
+                return order_body(number, world.seller, world.customer, items)
+
+            async def one(j: int, offset: int = submitted, end: int = target) -> None:
+                first_of_request = offset + j * batch
+                if batch == 1:
+                    status, answer = await post("/v1/orders", body(first_of_request))
+                else:
+                    numbers = range(first_of_request, min(first_of_request + batch, end))
+                    batch_body = {"orders": [body(i) for i in numbers]}
+                    status, answer = await post("/v1/orders/batch", batch_body)
                 assert status == 202, (status, answer)
 
             before = probe()
-            ours = await paced(count, limit, one)
+            # `limit` orders in flight either way: with batches, fewer requests of more orders.
+            requests = -(-count // batch)
+            _, wall = await in_flight(requests, max(1, limit // batch), one)
+            ours = count / wall
             after = probe()
             submitted = target
             # Reports before the bare starts: the bare worker shares this process, and the
@@ -179,6 +199,7 @@ async def run(
             )
             before_bare = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
+            await settled()
             bare_cpu = cpu_per(count, before_bare)
 
             # The substrate's own answer at this size: a signal that leaves a waiting bare
@@ -195,7 +216,8 @@ async def run(
             print(
                 f"{target:>8,} orders waiting: resident {resident}{file_mb(store)}; report "
                 f"{in_ms(latencies)} (bare signal {in_ms(signals)}); "
-                f"submissions {ours:.1f}/s vs bare starts {bare:.1f}/s "
+                f"submissions{f' in batches of {batch}' if batch > 1 else ''} {ours:.1f}/s vs "
+                f"bare starts {bare:.1f}/s "
                 f"(ratio {ours / bare:.2f}x)"
             )
             per_submission = ", ".join(
@@ -243,9 +265,18 @@ async def main() -> None:
     parser.add_argument(
         "--reports", type=int, default=200, help="reports (and bare signals) timed per size"
     )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="orders per submission: 1 posts each to /v1/orders, more post them together to "
+        f"/v1/orders/batch (at most {MAX_ORDERS_PER_BATCH})",
+    )
     args = parser.parse_args()
     if args.reports < 1:
         parser.error("--reports must be at least 1")
+    if not 1 <= args.batch <= MAX_ORDERS_PER_BATCH:
+        parser.error(f"--batch must be from 1 to {MAX_ORDERS_PER_BATCH}")
     with fresh_database("billing_bench") as url, tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch) / "temporal.db" if args.server_store != "memory" else None
         env = await engine_dev_server(
@@ -263,6 +294,7 @@ async def main() -> None:
                 args.in_flight,
                 store,
                 args.reports,
+                args.batch,
             )
 
 

@@ -47,10 +47,11 @@ TINY = {
     "waiting_orders": (
         [
             *("--orders", "10", "--sizes", "1,2", "--in-flight", "5", "--server-store", "wal"),
-            *("--shape", "processes"),
+            *("--shape", "processes", "--batch", "3"),
         ],
         [
             "orders waiting: resident api",
+            "submissions in batches of 3",
             "worker",
             "store on disk",
             "(bare signal p50",

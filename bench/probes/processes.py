@@ -3,6 +3,7 @@ resident memory now, of one process or of every process running a command."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -76,3 +77,17 @@ def cpu_per(count: int, before: dict[str, float]) -> str:
     """CPU per unit of work since `before` (a `cpu_now()`), in ms, for printing."""
     after = cpu_now()
     return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
+
+
+async def settled(*, quiet: float = 0.1, window: float = 0.5, give_up_after: float = 120) -> float:
+    """Wait until this process and the dev server together use less than `quiet` of one core
+    over `window` seconds: work a measurement set going (the first workflow tasks of thousands
+    of started workflows) is then done, and neither counted in the next measurement nor left
+    out of this one. Returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < give_up_after:
+        before = time.process_time() + dev_server_cpu()
+        await asyncio.sleep(window)
+        if time.process_time() + dev_server_cpu() - before < quiet * window:
+            break
+    return time.perf_counter() - started
