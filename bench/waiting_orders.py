@@ -199,7 +199,7 @@ async def run(
             )
             before_bare = cpu_now()
             bare = await bare_starts(client, submitted - count, count, limit, bare_queue)
-            await settled()
+            bare_settled = await settled()
             bare_cpu = cpu_per(count, before_bare)
 
             # The substrate's own answer at this size: a signal that leaves a waiting bare
@@ -230,7 +230,8 @@ async def run(
             )
             print(
                 f"{'':>8} CPU per submission: {per_submission}; per bare start (its first "
-                f"workflow task included; process is the benchmark's): {bare_cpu}"
+                f"workflow task included, {bare_settled}; process is the benchmark's): "
+                f"{bare_cpu}"
             )
         if len(sizes) > 1:
             last = memory_now()

@@ -79,15 +79,15 @@ def cpu_per(count: int, before: dict[str, float]) -> str:
     return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
 
 
-async def settled(*, quiet: float = 0.1, window: float = 0.5, give_up_after: float = 120) -> float:
+async def settled(*, quiet: float = 0.1, window: float = 0.5, give_up_after: float = 1800) -> str:
     """Wait until this process and the dev server together use less than `quiet` of one core
     over `window` seconds: work a measurement set going (the first workflow tasks of thousands
     of started workflows) is then done, and neither counted in the next measurement nor left
-    out of this one. Returns the seconds waited."""
+    out of this one. Returns how long it took, for printing."""
     started = time.perf_counter()
-    while time.perf_counter() - started < give_up_after:
+    while (waited := time.perf_counter() - started) < give_up_after:
         before = time.process_time() + dev_server_cpu()
         await asyncio.sleep(window)
         if time.process_time() + dev_server_cpu() - before < quiet * window:
-            break
-    return time.perf_counter() - started
+            return f"settled in {waited:.0f} s"
+    return f"NOT settled after {waited:.0f} s: the next figures include its work"
