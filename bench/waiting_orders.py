@@ -5,15 +5,16 @@ against bare starts, and how fast a report is answered meanwhile.
                                         [--server-store memory|file|wal] [--reports 200]
                                         [--shape in-process|processes] [--batch 1]
 
-Submits 2-item orders through the real API (`--batch` of them per request) until `--orders` x each size are open, none of them
-reported, so every workflow waits. `--shape in-process` runs the API (ASGI) and the worker in
+Submits 2-item orders through the real API (`--batch` of them per request) until `--orders` x
+each size are open, none of them reported, so every workflow waits. `--shape in-process` runs the API (ASGI) and the worker in
 this process; `--shape processes` runs them as processes of their own, driven over HTTP, as
 docker-compose runs them (bench/load/engine_shapes.py). After each size it prints the resident
 memory of the engine (per process) and of the dev server, the p50/p99 of `--reports`
 single-item reports one after another (each order stays waiting: one of two items) against as
 many bare signals to waiting bare workflows, and the submission rate against bare
-`start_workflow` calls of the same number of workflows in the same run. The bare workflows'
-worker and client are this process in either shape.
+`start_workflow` calls of the same number of workflows in the same run; the next size waits
+until the bare worker has run those workflows' first tasks. The bare workflows' worker and
+client are this process in either shape.
 `--server-store file` keeps the dev server's state in an SQLite file (its size is printed too)
 instead of in its memory, with SQLite's defaults; `--server-store wal` keeps it in a file in
 write-ahead-log mode, as `python3 dev.py start` runs it (starter/temporal_store.py).
