@@ -6,9 +6,9 @@ against bare starts, and how fast a report is answered meanwhile.
                                         [--shape in-process|processes] [--batch 1]
 
 Submits 2-item orders through the real API (`--batch` of them per request) until `--orders` x
-each size are open, none of them reported, so every workflow waits. `--shape in-process` runs the API (ASGI) and the worker in
-this process; `--shape processes` runs them as processes of their own, driven over HTTP, as
-docker-compose runs them (bench/load/engine_shapes.py). After each size it prints the resident
+each size are open, none of them reported, so every workflow waits. `--shape in-process` runs
+the API (ASGI) and the worker in this process; `--shape processes` runs them as processes of
+their own, driven over HTTP, as docker-compose runs them (bench/load/engine_shapes.py). After each size it prints the resident
 memory of the engine (per process) and of the dev server, the p50/p99 of `--reports`
 single-item reports one after another (each order stays waiting: one of two items) against as
 many bare signals to waiting bare workflows, and the submission rate against bare
