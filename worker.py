@@ -102,6 +102,7 @@ def build_worker(
             orders.bill_order,
             orders.mark_order_stuck,
             recovery.recover_orders,
+            recovery.recover_orders_step,
             runs.start_billing_run,
             runs.invoice_period_pages,
             runs.generate_renewal_orders,

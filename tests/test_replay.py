@@ -24,6 +24,7 @@ def test_histories_are_committed() -> None:
         "order_partial_failure",
         "order_stuck_then_resolved",
         "order_recovery",
+        "order_recovery_in_steps",
         "order_upserts_on_change_per_item",
         "order_upserts_on_change_batched",
         "order_upserts_on_change_stuck",

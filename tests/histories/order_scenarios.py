@@ -13,24 +13,25 @@ from workflows.order import workflow_id
 from workflows.order_recovery import OrderRecoveryWorkflow
 
 
-async def orphan_recovered(r: Recorder) -> None:
+async def orphans_recovered_in_steps(r: Recorder) -> None:
+    """Two committed orders whose workflows never started, and one whose workflow runs, swept
+    a page of one order at a time, a step per page."""
     world = await build_world(r.api, "rec-orphan")
-    number = world.order_number("ORPHAN")
-    with r.engine.begin() as conn:  # committed, but its workflow never started
-        create_order(
-            conn,
-            OrderIn.model_validate(
-                order_body(number, world.seller, world.customer, [("sec", world.security, 1)])
-            ),
+    await submit(r.api, world.order_number("RUNNING"), world.seller, world.customer, [("sec", world.security, 1)])  # fmt: skip
+    for name in ("ORPHAN-1", "ORPHAN-2"):
+        body = order_body(
+            world.order_number(name), world.seller, world.customer, [("sec", world.security, 1)]
         )
-    recovery_id = "order-recovery-recorded"
+        with r.engine.begin() as conn:  # committed, but its workflow never started
+            create_order(conn, OrderIn.model_validate(body))
+    recovery_id = "order-recovery-in-steps-recorded"
     await r.client.execute_workflow(
         OrderRecoveryWorkflow.run,
-        OrderRecoveryInput(older_than=timedelta(0)),
+        OrderRecoveryInput(older_than=timedelta(0), page_size=1, step_budget=timedelta(0)),
         id=recovery_id,
         task_queue=TASK_QUEUE,
     )
-    await r.save("order_recovery", recovery_id)
+    await r.save("order_recovery_in_steps", recovery_id)
 
 
 async def first_run_per_item(r: Recorder) -> None:
@@ -116,13 +117,14 @@ async def first_run_stuck_unreported(r: Recorder) -> None:
     await r.save("order_first_run_stuck_unreported", workflow_id(number))
 
 
+# order_recovery was recorded when a sweep was one activity;
 # order_all_succeed, order_partial_failure, order_batched_report and order_stuck_then_resolved
 # were recorded before orders upserted their search attributes only on change, and the
 # order_upserts_on_change_* histories before an order's workflow started with a delay that its
 # first outcome ends. They stay committed and replayed, for the orders still running in those
 # shapes, and are never recorded again: the scenarios below record the shape orders start in now.
 SCENARIOS = {
-    "order_recovery": orphan_recovered,
+    "order_recovery_in_steps": orphans_recovered_in_steps,
     "order_first_run_per_item": first_run_per_item,
     "order_first_run_batched": first_run_batched,
     "order_first_run_stuck": first_run_stuck,
