@@ -59,6 +59,15 @@ def orphan_order(engine: Engine, world: World, name: str) -> str:
     return number
 
 
+async def running_orders_and_an_orphan(
+    api: httpx.AsyncClient, engine: Engine, world: World, name: str
+) -> str:
+    """Two submitted orders whose workflows wait, and then an orphan: the newest of the three."""
+    for suffix in ("A", "B"):
+        await submit(api, world.order_number(f"{name}-{suffix}"), world.seller, world.customer, [("1", world.security, 1)])  # fmt: skip
+    return orphan_order(engine, world, f"{name}-ORPHAN")
+
+
 def waiting_orders(engine: Engine) -> int:
     with engine.begin() as conn:
         return len(list_orders(conn, status=WAITING).items)
@@ -122,9 +131,7 @@ async def test_an_order_whose_workflow_was_closed_by_hand_is_flagged_not_restart
 async def test_a_long_sweep_goes_in_steps_and_says_how_far_it_has_come(
     api: httpx.AsyncClient, temporal: Client, engine: Engine, settings: Settings, world: World
 ) -> None:
-    for name in ("STEPS-A", "STEPS-B"):
-        await submit(api, world.order_number(name), world.seller, world.customer, [("1", world.security, 1)])  # fmt: skip
-    orphan = orphan_order(engine, world, "STEPS-ORPHAN")
+    orphan = await running_orders_and_an_orphan(api, engine, world, "STEPS")
     # About three pages of waiting orders, and a budget that ends each step after one page.
     page_size = max(1, waiting_orders(engine) // 3)
     handle = await temporal.start_workflow(
@@ -153,9 +160,7 @@ async def test_a_long_sweep_goes_in_steps_and_says_how_far_it_has_come(
 async def test_a_retried_step_goes_on_after_its_last_heartbeat(
     api: httpx.AsyncClient, temporal: Client, engine: Engine, settings: Settings, world: World
 ) -> None:
-    for name in ("RESUME-A", "RESUME-B"):
-        await submit(api, world.order_number(name), world.seller, world.customer, [("1", world.security, 1)])  # fmt: skip
-    orphan = orphan_order(engine, world, "RESUME-ORPHAN")
+    orphan = await running_orders_and_an_orphan(api, engine, world, "RESUME")
     activities = OrderRecoveryActivities(
         engine, temporal, task_queue=settings.task_queue, stuck_after=settings.order_stuck_after
     )

@@ -6,7 +6,9 @@ its length grows with the number of waiting orders but no activity's does; its d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 
@@ -23,6 +25,22 @@ with workflow.unsafe.imports_passed_through():
 IN_STEPS = "order-recovery-in-steps"
 STEP_TIMEOUT = timedelta(minutes=10)
 HEARTBEAT_TIMEOUT = timedelta(minutes=1)
+Arg = TypeVar("Arg")
+
+
+async def _recovery_activity(
+    activity: Callable[[OrderRecoveryActivities, Arg], Awaitable[OrderRecoveryResult]],
+    arg: Arg,
+    summary: str,
+) -> OrderRecoveryResult:
+    return await workflow.execute_activity_method(
+        activity,
+        arg,
+        start_to_close_timeout=STEP_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
+        retry_policy=retry_policies.ORDER_RECOVERY,
+        summary=summary,
+    )
 
 
 def _details(result: OrderRecoveryResult) -> str:
@@ -50,13 +68,8 @@ class OrderRecoveryWorkflow:
         if workflow.patched(IN_STEPS):
             result = await self._in_steps(input)
         else:
-            result = await workflow.execute_activity_method(
-                OrderRecoveryActivities.recover_orders,
-                input,
-                start_to_close_timeout=STEP_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=retry_policies.ORDER_RECOVERY,
-                summary="start missing order workflows",
+            result = await _recovery_activity(
+                OrderRecoveryActivities.recover_orders, input, "start missing order workflows"
             )
         workflow.set_current_details(_details(result))
         return result
@@ -69,13 +82,10 @@ class OrderRecoveryWorkflow:
             budget=input.step_budget,
         )
         while True:
-            done = await workflow.execute_activity_method(
+            done = await _recovery_activity(
                 OrderRecoveryActivities.recover_orders_step,
                 step,
-                start_to_close_timeout=STEP_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=retry_policies.ORDER_RECOVERY,
-                summary=f"check waiting orders after {step.cursor or 'the oldest'}",
+                f"check waiting orders after {step.cursor or 'the oldest'}",
             )
             self._progress = self._progress.then(done)
             if self._progress.cursor is None:
