@@ -31,16 +31,12 @@ from billing.temporal.order_workflows import ensure_order_workflow
 from workflows.order import workflow_id
 
 
-def _nothing_yet(cursor: str | None) -> OrderRecoveryResult:
-    return OrderRecoveryResult(checked=0, restarted=[], closed_but_waiting=[], cursor=cursor)
-
-
 def _resumed(step: OrderRecoveryStep) -> OrderRecoveryResult:
     """Where this attempt starts: after the last page a previous attempt reported, if any."""
     details = activity.info().heartbeat_details
     if details:
         return OrderRecoveryResult.model_validate(details[0])
-    return _nothing_yet(step.cursor)
+    return OrderRecoveryResult.nothing_yet(step.cursor)
 
 
 class OrderRecoveryActivities:
@@ -113,4 +109,4 @@ class OrderRecoveryActivities:
             page_size=input.page_size,
             budget=input.step_budget,
         )
-        return await self._sweep(step, _nothing_yet(None), deadline=math.inf)
+        return await self._sweep(step, OrderRecoveryResult.nothing_yet(), deadline=math.inf)

@@ -60,7 +60,7 @@ def _details(result: OrderRecoveryResult) -> str:
 class OrderRecoveryWorkflow:
     @workflow.init
     def __init__(self, input: OrderRecoveryInput) -> None:
-        self._progress = OrderRecoveryResult(checked=0, restarted=[], closed_but_waiting=[])
+        self._progress = OrderRecoveryResult.nothing_yet()
 
     @workflow.run
     async def run(self, input: OrderRecoveryInput) -> OrderRecoveryResult:

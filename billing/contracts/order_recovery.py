@@ -52,6 +52,10 @@ class OrderRecoveryResult(BaseModel):
         )
         return self
 
+    @classmethod
+    def nothing_yet(cls, cursor: str | None = None) -> OrderRecoveryResult:
+        return cls(checked=0, restarted=[], closed_but_waiting=[], cursor=cursor)
+
     def then(self, step: OrderRecoveryResult) -> OrderRecoveryResult:
         """This sweep so far, followed by `step`."""
         return OrderRecoveryResult(
