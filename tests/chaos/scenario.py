@@ -402,7 +402,13 @@ class Chaos:
                 while reported < share * size.orders:  # noqa: ASYNC110 - a progress mark
                     await asyncio.sleep(0.1)
                 what = marks[share]
-                if what == "kill" and worker.sigkill():
+                if what == "kill":
+                    # A kill point may have just taken the worker down: kill the restarted one,
+                    # so every blind kill lands on a worker with work in hand.
+                    async def killed() -> bool:
+                        return worker.sigkill()
+
+                    await self.until("a running worker to kill", killed)
                     self.faults.blind_kills += 1
                 elif what == "temporal":
                     await asyncio.to_thread(self.temporal.restart)
