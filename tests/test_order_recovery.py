@@ -46,14 +46,14 @@ class WorkerCrashed(Exception):
     pass
 
 
-def orphan_order(engine: Engine, world: World, name: str) -> str:
+def orphan_order(engine: Engine, world: World, name: str, quantity: int = 1) -> str:
     """An order the API committed before it died, without starting its workflow."""
     number = world.order_number(name)
     with engine.begin() as conn:
         create_order(
             conn,
             OrderIn.model_validate(
-                order_body(number, world.seller, world.customer, [("1", world.security, 1)])
+                order_body(number, world.seller, world.customer, [("1", world.security, quantity)])
             ),
         )
     return number
@@ -76,15 +76,7 @@ def waiting_orders(engine: Engine) -> int:
 async def test_an_order_whose_workflow_never_started_is_started_and_billed(
     api: httpx.AsyncClient, temporal: Client, engine: Engine, settings: Settings, world: World
 ) -> None:
-    orphan = world.order_number("ORPHAN")
-    # The API committed the order and died before starting its workflow.
-    with engine.begin() as conn:
-        create_order(
-            conn,
-            OrderIn.model_validate(
-                order_body(orphan, world.seller, world.customer, [("1", world.security, 2)])
-            ),
-        )
+    orphan = orphan_order(engine, world, "ORPHAN", quantity=2)
     healthy = world.order_number("HEALTHY")
     await submit(api, healthy, world.seller, world.customer, [("1", world.security, 1)])
 
