@@ -143,4 +143,6 @@ async def test_an_order_reported_in_one_request_is_billed_in_its_first_workflow_
     events = [event.event_type for event in (await handle.fetch_history()).events]
     assert events.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1, events
     assert EventType.EVENT_TYPE_TIMER_STARTED not in events
+    # Billed at its first attempt: the one update of its search attributes says Invoiced.
+    assert events.count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) == 1, events
     assert (await handle.describe()).typed_search_attributes.get(BILLING_STATE) == "Invoiced"

@@ -33,6 +33,12 @@ def test_histories_are_committed() -> None:
         "order_first_run_batched",
         "order_first_run_stuck",
         "order_first_run_stuck_unreported",
+        # The Billing state shown only once billing's first attempt has failed.
+        "order_billing_shown_on_retry_per_item",
+        "order_billing_shown_on_retry_batched",
+        "order_billing_shown_on_retry_stuck",
+        "order_billing_shown_on_retry_stuck_unreported",
+        "order_billing_retried",
     } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names

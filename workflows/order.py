@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
@@ -36,6 +37,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Named once: signal-with-start takes the signal by name.
 PROVISIONING_REPORTED = "provisioning_reported"
 PROVISIONING_BATCH_REPORTED = "provisioning_batch_reported"
+BILLING = "All outcomes are in; billing the order."
 
 
 def workflow_id(order_number: str) -> str:
@@ -76,22 +78,38 @@ class OrderWorkflow:
                 await self._on_stuck()
 
         self._state = BillingState.BILLING
-        self._publish(details="All outcomes are in; billing the order.")
-        # A local activity: one short transaction, run by the worker that holds the workflow,
-        # saves the round trips of a task-queue activity on the path from last report to invoice.
-        result = await workflow.execute_local_activity_method(
-            OrderActivities.bill_order,
-            BillOrderInput(order_number=input.order_number),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=retry_policies.DATABASE,
-            summary=f"bill order {input.order_number}",
-        )
+        if input.shows_billing_once_retried:
+            # Billing that succeeds at once reaches the server in the same workflow task as the
+            # Invoiced state, so a Billing upsert before it would be overwritten unseen: a
+            # history event and a visibility write for nothing. Billing is shown once the first
+            # attempt has failed, when billing may take a while.
+            workflow.set_current_details(BILLING)
+            try:
+                result = await self._bill(retry_policies.SINGLE_ATTEMPT)
+            except (ApplicationError, ActivityError):
+                # A local activity's own error arrives as itself, a timeout as an ActivityError.
+                self._publish(details=BILLING)
+                result = await self._bill(retry_policies.DATABASE)
+        else:
+            self._publish(details=BILLING)
+            result = await self._bill(retry_policies.DATABASE)
         self._result = result
         self._state = (
             BillingState.INVOICED if result.invoice_id else BillingState.NOTHING_TO_INVOICE
         )
         self._publish(details=self._billed_details(result))
         return result
+
+    async def _bill(self, retry_policy: RetryPolicy) -> OrderBillingResult:
+        # A local activity: one short transaction, run by the worker that holds the workflow,
+        # saves the round trips of a task-queue activity on the path from last report to invoice.
+        return await workflow.execute_local_activity_method(
+            OrderActivities.bill_order,
+            BillOrderInput(order_number=self._input.order_number),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=retry_policy,
+            summary=f"bill order {self._input.order_number}",
+        )
 
     @workflow.signal(name=PROVISIONING_REPORTED)
     def provisioning_reported(self, report: ProvisioningReported) -> None:

@@ -16,6 +16,9 @@ DATABASE = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
 
+# A first try whose failure the workflow acts on (shows it) before retrying under a policy above.
+SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+
 # Every step of a month-end or consolidation run: its pages are minutes of set-based SQL, so a
 # slower start leaves the database room to recover before a step is tried again.
 BILLING_RUN = RetryPolicy(

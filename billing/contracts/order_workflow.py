@@ -29,6 +29,10 @@ class OrderWorkflowInput(BaseModel):
     # outcome in goes straight to billing, without publishing a waiting state already over.
     # Orders started before carry False and keep the publish their histories hold.
     first_run_at_first_outcome: bool = False
+    # True for orders started by this version of the engine: the Billing state is published
+    # only once billing's first attempt has failed (one upsert, Invoiced, when it succeeds at
+    # once). Orders started before carry False and keep the Billing upsert their histories hold.
+    shows_billing_once_retried: bool = False
 
 
 class ProvisioningReported(BaseModel):

@@ -40,6 +40,7 @@ def _input(order: Order, stuck_after: timedelta) -> OrderWorkflowInput:
         stuck_after=stuck_after,
         upserts_changes_only=True,
         first_run_at_first_outcome=True,
+        shows_billing_once_retried=True,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from billing.contracts.order_recovery import OrderRecoveryInput
 from billing.contracts.orders import OrderIn
 from billing.store.orders import create_order
 from tests.histories.record import TASK_QUEUE, Recorder
+from tests.refused_invoices import refused_invoice
 from tests.world import build_world, order_body, report, submit
 from workflows.order import workflow_id
 from workflows.order_recovery import OrderRecoveryWorkflow
@@ -49,7 +51,7 @@ async def first_run_per_item(r: Recorder) -> None:
     await report(r.api, number, "sec", "succeeded")
     await report(r.api, number, "data", "failed", reason="provisioning rejected")
     await report(r.api, number, "e5", "succeeded")
-    await r.save("order_first_run_per_item", workflow_id(number))
+    await r.save("order_billing_shown_on_retry_per_item", workflow_id(number))
 
 
 async def first_run_batched(r: Recorder) -> None:
@@ -74,7 +76,7 @@ async def first_run_batched(r: Recorder) -> None:
         },
     )
     response.raise_for_status()
-    await r.save("order_first_run_batched", workflow_id(number))
+    await r.save("order_billing_shown_on_retry_batched", workflow_id(number))
 
 
 async def _two_item_order(r: Recorder, tag: str) -> str:
@@ -104,7 +106,7 @@ async def first_run_stuck(r: Recorder) -> None:
     await report(r.api, number, "sec", "succeeded")
     await r.env.sleep(timedelta(hours=25))
     await _recorded_by_hand(r, number, "data")
-    await r.save("order_first_run_stuck", workflow_id(number))
+    await r.save("order_billing_shown_on_retry_stuck", workflow_id(number))
 
 
 async def first_run_stuck_unreported(r: Recorder) -> None:
@@ -114,19 +116,38 @@ async def first_run_stuck_unreported(r: Recorder) -> None:
     await r.env.sleep(timedelta(hours=25))
     for item in ("sec", "data"):
         await _recorded_by_hand(r, number, item)
-    await r.save("order_first_run_stuck_unreported", workflow_id(number))
+    await r.save("order_billing_shown_on_retry_stuck_unreported", workflow_id(number))
+
+
+async def billing_retried(r: Recorder) -> None:
+    """Every outcome in one report, billing refused by PostgreSQL at its first attempt: the
+    order shows Billing, and the retry, once the database takes the invoice, bills it."""
+    world = await build_world(r.api, "rec-retried")
+    number = world.order_number("RETRIED")
+    await submit(r.api, number, world.seller, world.customer, [("sec", world.security, 1)])
+    with refused_invoice(r.engine, number):
+        response = await r.api.post(
+            f"/v1/orders/{number}/provisioning",
+            json={"items": [{"item_id": "sec", "outcome": "succeeded"}]},
+        )
+        response.raise_for_status()
+        await asyncio.sleep(1.5)  # the first attempt fails at once; its retries wait for the drop
+    await r.save("order_billing_retried", workflow_id(number))
 
 
 # order_recovery was recorded when a sweep was one activity;
 # order_all_succeed, order_partial_failure, order_batched_report and order_stuck_then_resolved
-# were recorded before orders upserted their search attributes only on change, and the
+# were recorded before orders upserted their search attributes only on change, the
 # order_upserts_on_change_* histories before an order's workflow started with a delay that its
-# first outcome ends. They stay committed and replayed, for the orders still running in those
-# shapes, and are never recorded again: the scenarios below record the shape orders start in now.
+# first outcome ends, and the order_first_run_* histories before the Billing state waited for
+# billing's first attempt to fail. They stay committed and replayed, for the orders still
+# running in those shapes, and are never recorded again: the scenarios below record the shape
+# orders start in now.
 SCENARIOS = {
     "order_recovery_in_steps": orphans_recovered_in_steps,
-    "order_first_run_per_item": first_run_per_item,
-    "order_first_run_batched": first_run_batched,
-    "order_first_run_stuck": first_run_stuck,
-    "order_first_run_stuck_unreported": first_run_stuck_unreported,
+    "order_billing_shown_on_retry_per_item": first_run_per_item,
+    "order_billing_shown_on_retry_batched": first_run_batched,
+    "order_billing_shown_on_retry_stuck": first_run_stuck,
+    "order_billing_shown_on_retry_stuck_unreported": first_run_stuck_unreported,
+    "order_billing_retried": billing_retried,
 }
