@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory between their tasks; one evicted is replayed from its
     # history on its next task. Bounds the worker's memory when many orders are waiting.
     max_cached_workflows: int = Field(default=1000, ge=0, alias="BILLING_MAX_CACHED_WORKFLOWS")
+    # The largest request body the API reads: the largest batch its schema accepts (100 orders
+    # of 500 items, every field at its longest) is about 30 MiB as plain JSON, 45 indented.
+    max_request_bytes: int = Field(default=64 * 2**20, ge=2**16, alias="BILLING_MAX_REQUEST_BYTES")
     # Pages of one pre-invoice generation a worker writes side by side, each on its own
     # database connection; the database's cores are the useful limit.
     pre_invoice_parallel_pages: int = Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
+from billing.contracts.orders import MAX_ORDERS_PER_BATCH, OrderBatchIn
 from billing.database import make_engine
 from billing.settings import Settings
 from starter.api.app import create_app
@@ -290,7 +292,7 @@ async def test_every_operation_declares_its_problems_and_a_camel_case_operation_
             content = operation["responses"][code]["content"]
             assert list(content) == [PROBLEM], (method, path, code)
         if operation.get("requestBody"):
-            assert "400" in operation["responses"], (method, path)
+            assert {"400", "413"} <= operation["responses"].keys(), (method, path)
     assert "Problem" in document["components"]["schemas"]
 
 
@@ -301,3 +303,62 @@ async def test_unknown_path_and_wrong_method_are_problems_with_allow(
     wrong = await api.delete("/v1/partners/anyone")
     assert_problem(wrong, 405)
     assert set(wrong.headers["Allow"].replace(" ", "").split(",")) == {"GET", "PUT"}
+
+
+async def test_a_body_over_the_limit_is_a_413_problem_and_records_nothing(
+    settings: Settings, engine: Engine, temporal: Client, world: World
+) -> None:
+    limited = settings.model_copy(update={"max_request_bytes": 2**16})
+    number = world.order_number("HUGE")
+    items = [(f"item-{i}", world.security, 1) for i in range(400)]
+    body = order_body(number, world.seller, world.customer, items)
+    for item in body["items"]:
+        item["bill_to_contact"] = "c" * 200
+    async with api_client(limited, engine, temporal) as api:
+        declared = await api.post("/v1/orders", json=body)  # with its Content-Length
+        problem = assert_problem(declared, 413, "limit of 65,536 bytes")
+        assert "BILLING_MAX_REQUEST_BYTES" in problem["detail"]
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+            text = httpx.Request("POST", "/", json=body).read()
+            for start in range(0, len(text), 8192):
+                yield text[start : start + 8192]
+
+        streamed = await api.post(
+            "/v1/orders", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert_problem(streamed, 413, "limit of 65,536 bytes")
+        assert (await api.get(f"/v1/orders/{number}")).status_code == 404
+        # Under the limit, the same API takes an order.
+        await submit(api, world.order_number("SMALL"), world.seller, world.customer, items[:2])
+
+
+def test_the_largest_batch_the_schema_accepts_fits_under_the_default_limit() -> None:
+    def identifier(prefix: str, n: int) -> str:
+        return f"{prefix}{n}".ljust(100, "x")
+
+    def item(n: int) -> dict[str, Any]:
+        return {
+            "item_id": identifier("item", n),
+            "offer_id": identifier("offer", 0),
+            "quantity": 1_000_000,
+            "invoice_group_number": "g" * 100,
+            "bill_to_contact": "c" * 200,
+            "payment_term": "net_30",
+        }
+
+    orders = [
+        {
+            "order_number": identifier("order", n),
+            "issuer_id": identifier("issuer", 0),
+            "customer_id": identifier("customer", 0),
+            "type": "renewal",
+            "resold": False,
+            "aligns_end_date": False,
+            "items": [item(i) for i in range(500)],
+        }
+        for n in range(MAX_ORDERS_PER_BATCH)
+    ]
+    OrderBatchIn.model_validate({"orders": orders})  # the schema takes it
+    indented = json.dumps({"orders": orders}, indent=2).encode()
+    assert len(indented) < Settings.model_fields["max_request_bytes"].default

@@ -16,7 +16,7 @@ from billing.database import make_engine, resolve_database_url
 from billing.settings import DEVELOPMENT_ADMIN_TOKEN, Settings, SettingsError, get_settings
 from billing.temporal.connect import connect
 from starter import console
-from starter.api import metrics, openapi, problems, request_logs
+from starter.api import body_limit, metrics, openapi, problems, request_logs
 from starter.api.auth import authenticate, require_admin
 from starter.api.context import AppContext
 from starter.api.routes import (
@@ -97,6 +97,7 @@ def create_app(context: AppContext | None = None, settings: Settings | None = No
     if context is not None:
         app.state.context = context
     problems.install(app)
+    body_limit.install(app, settings.max_request_bytes)
     metrics.install(app)
     request_logs.install(app)
     secured = [Depends(authenticate)]

@@ -38,6 +38,7 @@ _MEANING = {
     403: "The token may not do this (administrator only, or a scope it lacks)",
     404: "No such resource, or one the token may not see",
     409: "Conflicts with what is recorded",
+    413: "The request body is over the API's limit (`BILLING_MAX_REQUEST_BYTES`)",
     422: "The request does not fit the API (the detail names the field)",
     500: "An unexpected error; the detail carries an error id that is also logged",
     503: "The database or Temporal is unreachable; retry after `Retry-After` seconds",
@@ -52,13 +53,15 @@ def operation_id(route: APIRoute) -> str:
 def problem_codes(method: str, operation: dict[str, Any]) -> list[int]:
     """The problems an operation can answer with: every secured one can be refused (401, 403),
     find nothing (404), be given bad text (422) or meet an outage (503); bodies and cursors can
-    be malformed (400); only writes conflict (409)."""
+    be malformed (400), bodies too large (413); only writes conflict (409)."""
     if not operation.get("security"):
         return [500]
     codes = [401, 403, 404, 422, 500, 503]
     takes_cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
     if "requestBody" in operation or takes_cursor:
         codes.append(400)
+    if "requestBody" in operation:
+        codes.append(413)
     if method != "get":
         codes.append(409)
     return sorted(codes)
