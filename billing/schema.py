@@ -159,7 +159,16 @@ orders = Table(
     CheckConstraint("type in ('sales', 'renewal', 'upgrade', 'overusage')", name="type"),
 )
 Index("ix_orders_customer_id", orders.c.customer_id)
-Index("ix_orders_issuer_id", orders.c.issuer_id)
+# The orders list's keyset: every order's, an issuer's (which also serves issuer lookups), and
+# the waiting orders' (a few among many completed; order recovery pages through them).
+Index("ix_orders_created", orders.c.created_at, orders.c.order_number)
+Index("ix_orders_issuer_created", orders.c.issuer_id, orders.c.created_at, orders.c.order_number)
+Index(
+    "ix_orders_waiting",
+    orders.c.created_at,
+    orders.c.order_number,
+    postgresql_where=text("status in ('awaiting_provisioning', 'stuck')"),
+)
 Index("ix_orders_stuck", orders.c.status, postgresql_where=text("status = 'stuck'"))
 
 order_items = Table(

@@ -65,6 +65,10 @@ TINY = {
         ["--subscriptions", "200", "--page-size", "10"],
         ["ratio generation / baseline", "second generation / first"],
     ),
+    "orders_list": (
+        ["--orders", "2000", "--requests", "2", "--unindexed-requests", "1"],
+        ["ratio indexed/unindexed newest first", "ratio indexed/unindexed recovery page"],
+    ),
     "index_plans": (
         ["--customers", "20", "--lines", "2"],
         ["index ix_billing_lines_issuer_order_key:", "index ix_billing_lines_invoice_id:"],

@@ -255,7 +255,7 @@ async def test_an_operator_unsticks_a_stuck_order_by_recording_the_outcome_by_ha
     assert result.per_order_items == ["1", "2"]
     await page.get_by_label("Status").select_option("completed")
     await page.get_by_role("button", name="Show").click()
-    # Completed orders are listed oldest first, and other tests completed orders too.
+    # Completed orders are listed newest first; orders other tests made may come before it.
     for _ in range(100):
         if await order.count() or not await page.get_by_role("link", name="Next page").count():
             break

@@ -292,3 +292,30 @@ async def test_reference_data_rules(api: httpx.AsyncClient, world: World) -> Non
         f"/v1/vendors/{world.sn1}", json={"name": "Sentinel One", "invoice_per_order": False}
     )
     assert updated.json() == {"id": world.sn1, "name": "Sentinel One", "invoice_per_order": False}
+
+
+async def test_orders_are_listed_oldest_first_or_newest_first_page_by_page(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    numbers = [world.order_number(f"AGE{i}") for i in range(5)]
+    for number in numbers:  # submitted one after another: each is younger than the one before
+        await submit(api, number, world.seller, world.customer, [("a", world.security, 1)])
+
+    async def listed(**params: Any) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {"issuer_id": world.seller, "limit": 2, **params}
+            answer = await api.get(
+                "/v1/orders", params={**query, "cursor": cursor} if cursor else query
+            )
+            assert answer.status_code == 200, answer.text
+            seen += [order["order_number"] for order in answer.json()["items"]]
+            cursor = answer.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    assert await listed() == numbers
+    assert await listed(sort="created_at") == numbers
+    assert await listed(sort="-created_at") == numbers[::-1]
+    assert_problem(await api.get("/v1/orders", params={"sort": "order_number"}), 422, "sort")

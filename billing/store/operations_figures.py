@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from billing.schema import billing_runs, invoices, orders, summary_invoices, webhook_events
+from billing.store.orders import WAITING, status_among
 from billing.vocabulary import OrderStatus, RunStatus
 
 
@@ -48,7 +49,7 @@ def operations_figures(conn: Connection) -> OperationsFigures:
                 ),
                 0,
             ),
-        )
+        ).where(status_among(WAITING))  # the waiting orders' index, not every order
     ).one()
     running = billing_runs.c.status == RunStatus.running.value
     done, total, oldest_run = conn.execute(

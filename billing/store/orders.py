@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     bindparam,
     exists,
@@ -341,6 +342,20 @@ def _assemble(
 WAITING = (OrderStatus.awaiting_provisioning, OrderStatus.stuck)
 
 
+def status_among(statuses: Iterable[OrderStatus]) -> ColumnElement[bool]:
+    """`status in (...)` with the statuses written into the statement rather than bound, so
+    that a plan PostgreSQL keeps for the prepared statement can still use the partial indexes
+    whose predicates name statuses (the waiting orders', the stuck orders')."""
+    values = [status.value for status in statuses]
+    return orders.c.status.in_(
+        bindparam("statuses", values, expanding=True, literal_execute=True, unique=True)
+    )
+
+
+# Oldest first (the default: a client reading every order in turn) or newest first.
+OrderSort = Literal["created_at", "-created_at"]
+
+
 def list_orders(
     conn: Connection,
     *,
@@ -349,14 +364,13 @@ def list_orders(
     issuer_id: str | None = None,
     created_before: datetime | None = None,
     visible_to: str | None = None,
+    sort: OrderSort = "created_at",
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Order]:
     query = seen_by(select(orders), visible_to, orders.c.issuer_id)
-    if isinstance(status, OrderStatus):
-        query = query.where(orders.c.status == status.value)
-    elif status is not None:
-        query = query.where(orders.c.status.in_([s.value for s in status]))
+    if status is not None:
+        query = query.where(status_among((status,) if isinstance(status, OrderStatus) else status))
     if created_before is not None:
         query = query.where(orders.c.created_at < created_before)
     if customer_id is not None:
@@ -364,7 +378,12 @@ def list_orders(
     if issuer_id is not None:
         query = query.where(orders.c.issuer_id == issuer_id)
     rows, next_cursor = keyset_page(
-        conn, query, order=[orders.c.created_at, orders.c.order_number], cursor=cursor, limit=limit
+        conn,
+        query,
+        order=[orders.c.created_at, orders.c.order_number],
+        descending=sort.startswith("-"),
+        cursor=cursor,
+        limit=limit,
     )
     page = _orders_with_items(conn, rows)
     return Page[Order](items=page, next_cursor=next_cursor)

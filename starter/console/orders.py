@@ -49,6 +49,8 @@ async def show_orders(
             status=chosen,
             customer_id=None,
             issuer_id=None,
+            # What an administrator looks for first: the orders that came in last.
+            sort="-created_at",
             cursor=console_cursor(request, cursor, f"{PATH}/orders"),
             limit=25,
             ctx=ctx,

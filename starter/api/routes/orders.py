@@ -21,6 +21,7 @@ from billing.contracts.orders import (
 )
 from billing.store import order_payments
 from billing.store import orders as store
+from billing.store.orders import OrderSort
 from billing.temporal.order_workflows import (
     deliver_outcome,
     deliver_outcomes,
@@ -88,6 +89,9 @@ async def list_orders(
     status: OrderStatus | None = Query(None, description="`stuck` lists orders waiting too long."),
     customer_id: str | None = None,
     issuer_id: str | None = None,
+    sort: OrderSort = Query(
+        "created_at", description="`created_at`: oldest first; `-created_at`: newest first."
+    ),
     cursor: PageCursor = Depends(page_cursor),
     limit: int | None = None,
     principal: Principal = Depends(can_read),
@@ -99,6 +103,7 @@ async def list_orders(
         customer_id=customer_id,
         issuer_id=issuer_id,
         visible_to=principal.visible_to,
+        sort=sort,
         cursor=cursor.after,
         limit=limit,
     )
