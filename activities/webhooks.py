@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from billing.contracts.webhooks import DeliverWebhookInput, GiveUpWebhookInput
 from billing.store import webhooks
 from billing.webhook_signature import signed_headers
-from billing.webhook_targets import refusal
+from billing.webhook_targets import PinnedTarget, pinned, refusal
 
 
 class WebhookActivities:
@@ -34,9 +34,12 @@ class WebhookActivities:
         )
         started = time.monotonic()
         status: int | None = None
-        error = None if self._allow_private_targets else delivery_refusal(target.url)
-        if error is None:
-            status, error = _post(target.url, target.body, headers, input.attempt_timeout)
+        try:
+            pinned_to = pinned_target(target.url, allow_private=self._allow_private_targets)
+        except TargetRefused as refused:
+            error: str | None = str(refused)
+        else:
+            status, error = post_event(pinned_to, target.body, headers, input.attempt_timeout)
         with self._engine.begin() as conn:
             webhooks.record_attempt(
                 conn,
@@ -67,26 +70,42 @@ class WebhookActivities:
             webhooks.mark_failed(conn, input.event_id, input.generation)
 
 
-def delivery_refusal(url: str) -> str | None:
-    """Why the endpoint may not be called now, or None. Resolved at every attempt, since a name
-    may point elsewhere by now. (A name that changes between this look-up and the connection is
-    not caught; pinning the resolved address in the transport would be.)"""
+class TargetRefused(Exception):
+    """The endpoint may not be called now; the message says why."""
+
+
+def pinned_target(url: str, *, allow_private: bool) -> PinnedTarget:
+    """Where this attempt delivers: the endpoint's name resolved now (it may point elsewhere
+    since the last attempt), its addresses checked, and the request pinned to the one checked,
+    so a name re-pointed before the connection is made is not followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError as failure:
-        return f"Could not resolve the endpoint's host {host!r}: {failure}."
-    return refusal(host, [str(info[4][0]) for info in infos])
+        raise TargetRefused(f"Could not resolve the endpoint's host {host!r}: {failure}.") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise TargetRefused(f"The endpoint's host {host!r} does not resolve to any address.")
+    if not allow_private and (reason := refusal(host, addresses)) is not None:
+        raise TargetRefused(reason)
+    return pinned(url, addresses[0])
 
 
-def _post(
-    url: str, body: bytes, headers: dict[str, str], timeout: timedelta
+def post_event(
+    target: PinnedTarget, body: bytes, headers: dict[str, str], timeout: timedelta
 ) -> tuple[int | None, str | None]:
     """One signed POST: its HTTP status (None when nothing answered) and why it is not a
     delivery (None when it is)."""
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout.total_seconds())
+        with httpx.Client(timeout=timeout.total_seconds()) as client:
+            response = client.post(
+                target.url,
+                content=body,
+                headers={**headers, "Host": target.host_header},
+                extensions={"sni_hostname": target.server_name},
+            )
     except httpx.TimeoutException:
         return None, f"The endpoint did not answer within {timeout}."
     except httpx.HTTPError as failure:

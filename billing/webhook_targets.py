@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 ALLOW_SETTING = "WEBHOOK_ALLOW_PRIVATE_TARGETS"
 
@@ -41,7 +43,8 @@ def refusal(host: str, addresses: Iterable[str]) -> str | None:
 
 def literal_refusal(host: str) -> str | None:
     """At registration, refuse what is private whatever DNS says: an IP literal that is not
-    public, or `localhost`. Names are checked again, resolved, at every delivery."""
+    public, or `localhost`. Names are resolved and checked again at every delivery, which then
+    connects to the address it checked (`pinned`)."""
     bare = host.strip("[]")
     if bare.lower() == "localhost" or bare.lower().endswith(".localhost"):
         return refusal(host, ["127.0.0.1"])
@@ -50,3 +53,31 @@ def literal_refusal(host: str) -> str | None:
     except ValueError:
         return None
     return refusal(host, [bare])
+
+
+@dataclass(frozen=True)
+class PinnedTarget:
+    """A delivery to the address that was checked rather than to whatever the endpoint's name
+    resolves to when the connection is made (a name can be re-pointed at a private address in
+    between: DNS rebinding). The request goes to `url`, the endpoint's URL with its host replaced
+    by that address, and carries the endpoint's own Host header and TLS server name, so the
+    endpoint sees the request it registered for and its certificate is checked by its name."""
+
+    url: str
+    host_header: str
+    server_name: str
+
+
+def pinned(url: str, address: str) -> PinnedTarget:
+    parts = urlsplit(url)
+    userinfo, _, host_and_port = parts.netloc.rpartition("@")
+    # An IPv6 address in brackets, its zone id (link-local) escaped as RFC 6874 has it.
+    literal = f"[{address.replace('%', '%25')}]" if ":" in address else address
+    netloc = (f"{userinfo}@" if userinfo else "") + literal
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return PinnedTarget(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host_header=host_and_port,
+        server_name=parts.hostname or "",
+    )

@@ -6,23 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import trustme
 from sqlalchemy import Engine, func, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.webhooks import delivery_refusal
+from activities.webhooks import TargetRefused, pinned_target, post_event
 from billing.contracts.webhooks import WebhookDeliveryResult, WebhookRetryOptions
 from billing.schema import webhook_events
 from billing.settings import Settings
 from billing.temporal.webhook_relay import WebhookRelay
 from billing.webhook_signature import verify
+from billing.webhook_targets import pinned
 from tests.conftest import api_client
 from tests.test_partner_tokens import as_partner
 from tests.webhook_receiver import ACCEPT, FAIL, TIMEOUT, webhook_receiver
@@ -214,6 +219,34 @@ async def test_an_endpoint_on_a_private_address_is_refused_unless_the_deployment
 
 def test_a_delivery_is_refused_when_the_endpoints_name_resolves_to_a_private_address() -> None:
     # Names pass registration; the worker resolves them before every attempt.
-    reason = delivery_refusal("http://localhost:9/hooks")
-    assert reason is not None and "public addresses only" in reason
-    assert delivery_refusal("http://no-such-host.invalid/hooks") is not None
+    with pytest.raises(TargetRefused, match="public addresses only"):
+        pinned_target("http://localhost:9/hooks", allow_private=False)
+    with pytest.raises(TargetRefused, match="Could not resolve"):
+        pinned_target("http://no-such-host.invalid/hooks", allow_private=False)
+
+
+def test_a_delivery_goes_to_the_address_it_checked_under_the_endpoints_own_name() -> None:
+    target = pinned_target("http://localhost:9/hooks?x=1", allow_private=True)
+    assert target.url in {"http://127.0.0.1:9/hooks?x=1", "http://[::1]:9/hooks?x=1"}
+    assert (target.host_header, target.server_name) == ("localhost:9", "localhost")
+
+
+def test_a_pinned_https_delivery_checks_the_certificate_by_the_endpoints_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # the CA the worker trusts
+    for name, answered in [("hooks.test", True), ("elsewhere.test", False)]:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(name).configure_cert(tls)
+        with webhook_receiver([], tls=tls) as receiver:
+            port = urlsplit(receiver.url).port
+            target = pinned(f"https://hooks.test:{port}/hooks", "127.0.0.1")
+            status, error = post_event(target, b"{}", {}, timedelta(seconds=5))
+        if answered:  # connected to the pinned address, the certificate checked by the name
+            assert (status, error) == (200, None)
+            assert receiver.received[0].headers["Host"] == f"hooks.test:{port}"
+        else:  # a certificate for another name is refused, as without pinning
+            assert status is None and error is not None and "certificate" in error
+            assert receiver.received == []

@@ -3,6 +3,7 @@ each request by a script (fail with 500, time out, accept with 200) and keeps wh
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -38,8 +39,11 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver(script: list[str], *, hang_seconds: float = 3.0) -> Iterator[Receiver]:
-    """Answer requests by `script` in order, then accept every later one."""
+def webhook_receiver(
+    script: list[str], *, hang_seconds: float = 3.0, tls: ssl.SSLContext | None = None
+) -> Iterator[Receiver]:
+    """Answer requests by `script` in order, then accept every later one; over HTTPS with the
+    certificate `tls` holds, if given."""
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,8 +66,10 @@ def webhook_receiver(script: list[str], *, hang_seconds: float = 3.0) -> Iterato
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     receiver = Receiver(
-        url=f"http://127.0.0.1:{server.server_address[1]}/hooks",
+        url=f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/hooks",
         script=list(script),
         hang_seconds=hang_seconds,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.webhook_targets import is_public, literal_refusal, refusal
+from billing.webhook_targets import is_public, literal_refusal, pinned, refusal
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,24 @@ def test_registration_refuses_private_literals_and_localhost(host: str) -> None:
 @pytest.mark.parametrize("host", ["hooks.example.com", "93.184.216.34"])
 def test_registration_leaves_names_and_public_literals_to_the_delivery_check(host: str) -> None:
     assert literal_refusal(host) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "expected"),
+    [
+        ("https://hooks.example/in?a=1", "93.184.216.34", "https://93.184.216.34/in?a=1"),
+        ("https://hooks.example:8443/in", "93.184.216.34", "https://93.184.216.34:8443/in"),
+        ("https://u:p@hooks.example/in", "2606:4700::1111", "https://u:p@[2606:4700::1111]/in"),
+        ("http://[fe80::1%25eth0]:81/in", "fe80::1%eth0", "http://[fe80::1%25eth0]:81/in"),
+    ],
+)
+def test_a_pinned_delivery_connects_to_the_checked_address(
+    url: str, address: str, expected: str
+) -> None:
+    assert pinned(url, address).url == expected
+
+
+def test_a_pinned_delivery_keeps_the_endpoints_name_for_host_and_certificate() -> None:
+    target = pinned("https://u:p@Hooks.Example:8443/in", "93.184.216.34")
+    assert target.host_header == "Hooks.Example:8443"
+    assert target.server_name == "hooks.example"
