@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
-from bench.month_end_run import ISSUER, reference_data
+from bench.month_end_run import ISSUER, reference_data_and_a_customer
 from bench.probes.latencies import p50_p99
 from billing.database import make_engine
 from starter.binaries import temporal_cli
@@ -42,14 +42,7 @@ WITHOUT_SEARCH_INDEXES = """
 
 def generate(engine: Engine, lines: int) -> None:
     with engine.begin() as conn:
-        reference_data(conn)
-        conn.execute(
-            text(
-                "insert into partners (id, name, level, parent_id, currency) "
-                "values ('bench-customer', 'Customer', 'customer', :issuer, 'EUR')"
-            ),
-            {"issuer": ISSUER},
-        )
+        reference_data_and_a_customer(conn)
         conn.execute(
             text(
                 """

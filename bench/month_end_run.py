@@ -61,6 +61,21 @@ def reference_data(conn: Connection) -> None:
     conn.execute(text(REFERENCE_DATA))
 
 
+CUSTOMER = "bench-customer"
+
+
+def reference_data_and_a_customer(conn: Connection) -> None:
+    """The reference data and one customer of the seller, for the listings' benchmarks."""
+    reference_data(conn)
+    conn.execute(
+        text(
+            "insert into partners (id, name, level, parent_id, currency) "
+            "values (:customer, 'Customer', 'customer', :issuer, 'EUR')"
+        ),
+        {"customer": CUSTOMER, "issuer": ISSUER},
+    )
+
+
 def generate(engine: Engine, customers: int, lines: int) -> None:
     """Customers with a bill-to and a payment term each; lines alternate between two invoice
     group numbers, so every customer gets two invoices."""

@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
-from bench.month_end_run import ISSUER, reference_data
+from bench.month_end_run import ISSUER, reference_data_and_a_customer
 from bench.probes.latencies import p50_p99
 from billing.database import make_engine
 from billing.store.orders import WAITING, list_orders
@@ -47,14 +47,7 @@ RECOVERY_PAGE = 200
 
 def generate(engine: Engine, orders: int, waiting: float) -> None:
     with engine.begin() as conn:
-        reference_data(conn)
-        conn.execute(
-            text(
-                "insert into partners (id, name, level, parent_id, currency) "
-                "values ('bench-customer', 'Customer', 'customer', :issuer, 'EUR')"
-            ),
-            {"issuer": ISSUER},
-        )
+        reference_data_and_a_customer(conn)
         conn.execute(
             text(
                 """
