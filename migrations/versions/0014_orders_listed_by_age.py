@@ -27,21 +27,34 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_orders_created", "orders", ["created_at", "order_number"], unique=False)
-    op.create_index(
-        "ix_orders_issuer_created",
-        "orders",
-        ["issuer_id", "created_at", "order_number"],
-        unique=False,
-    )
-    op.drop_index("ix_orders_issuer_id", table_name="orders")
-    op.create_index(
-        "ix_orders_waiting",
-        "orders",
-        ["created_at", "order_number"],
-        unique=False,
-        postgresql_where=sa.text("status in ('awaiting_provisioning', 'stuck')"),
-    )
+    # Built concurrently: orders take writes all day (every submission, report and billing), and
+    # a plain build would hold them back for as long as it reads the table. Concurrent builds
+    # run outside a transaction; one that fails leaves an invalid index behind, to be dropped
+    # before the upgrade is run again.
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_orders_created",
+            "orders",
+            ["created_at", "order_number"],
+            unique=False,
+            postgresql_concurrently=True,
+        )
+        op.create_index(
+            "ix_orders_issuer_created",
+            "orders",
+            ["issuer_id", "created_at", "order_number"],
+            unique=False,
+            postgresql_concurrently=True,
+        )
+        op.create_index(
+            "ix_orders_waiting",
+            "orders",
+            ["created_at", "order_number"],
+            unique=False,
+            postgresql_where=sa.text("status in ('awaiting_provisioning', 'stuck')"),
+            postgresql_concurrently=True,
+        )
+        op.drop_index("ix_orders_issuer_id", table_name="orders", postgresql_concurrently=True)
 
 
 def downgrade() -> None:
