@@ -7,12 +7,12 @@ same pages on the indexes the schema had before them.
 Makes a fresh database (DATABASE_URL's server, else an embedded one) and `--orders` orders of
 one seller, one item each, created a millisecond apart: the newest `--waiting` share of them
 still waiting for provisioning, the rest completed. Times through the real API (in-process
-ASGI): `GET /v1/orders` oldest first, newest first, the seller's newest first, and the tenth
-page oldest first (its cursor taken from the API); then order recovery's page of waiting orders
-older than its cutoff, called as its activity calls it, at ten cursors spread over a sweep
-(its first page to its last). Then it drops the keyset's indexes, restores the index on
-issuer_id alone, and times the same again. Prints p50/p99 of each and the ratio indexed /
-unindexed.
+ASGI): `GET /v1/orders` oldest first, newest first, the seller's and the customer's newest
+first, and the tenth page oldest first (its cursor taken from the API); then order recovery's
+page of waiting orders older than its cutoff, called as its activity calls it, at ten cursors
+spread over a sweep (its first page to its last). Then it drops the keyset's indexes, restores
+the indexes on issuer_id and customer_id alone, and times the same again. Prints p50/p99 of
+each and the ratio indexed / unindexed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
-from bench.month_end_run import ISSUER, reference_data_and_a_customer
+from bench.month_end_run import CUSTOMER, ISSUER, reference_data_and_a_customer
 from bench.probes.latencies import p50_p99
 from billing.database import make_engine
 from billing.store.orders import WAITING, list_orders
@@ -39,8 +39,10 @@ from tests.databases import fresh_database
 WITHOUT_KEYSET_INDEXES = """
     drop index ix_orders_created;
     drop index ix_orders_issuer_created;
+    drop index ix_orders_customer_created;
     drop index ix_orders_waiting;
     create index ix_orders_issuer_id on orders (issuer_id);
+    create index ix_orders_customer_id on orders (customer_id);
 """
 RECOVERY_PAGE = 200
 
@@ -93,6 +95,7 @@ async def api_timings(
         "oldest first": {},
         "newest first": {"sort": "-created_at"},
         "seller's, newest": {"issuer_id": ISSUER, "sort": "-created_at"},
+        "customer's, newest": {"customer_id": CUSTOMER, "sort": "-created_at"},
         "10th page, oldest": {"cursor": cursor},
     }
     result: dict[str, tuple[float, float]] = {}

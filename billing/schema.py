@@ -158,11 +158,14 @@ orders = Table(
     ),
     CheckConstraint("type in ('sales', 'renewal', 'upgrade', 'overusage')", name="type"),
 )
-Index("ix_orders_customer_id", orders.c.customer_id)
-# The orders list's keyset: every order's, an issuer's (which also serves issuer lookups), and
-# the waiting orders' (a few among many completed; order recovery pages through them).
+# The orders list's keyset: every order's, an issuer's and a customer's (which also serve
+# lookups by either), and the waiting orders' (a few among many completed; order recovery
+# pages through them).
 Index("ix_orders_created", orders.c.created_at, orders.c.order_number)
 Index("ix_orders_issuer_created", orders.c.issuer_id, orders.c.created_at, orders.c.order_number)
+Index(
+    "ix_orders_customer_created", orders.c.customer_id, orders.c.created_at, orders.c.order_number
+)
 Index(
     "ix_orders_waiting",
     orders.c.created_at,
