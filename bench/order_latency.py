@@ -13,7 +13,9 @@ Shape `in-process` runs the API (ASGI, no sockets) and the worker in this benchm
 shape `processes` runs them as two OS processes of their own, driven over real HTTP, as
 docker-compose runs them (bench/load/engine_shapes.py).
 CPU per order is printed for each process, the dev server's and PostgreSQL's (every local
-`postgres` process, so only meaningful when the database is on this machine) included.
+`postgres` process, so only meaningful when the database is on this machine) included, and the
+ratio line gives all of the engine's against all of bare's: on busy cores the throughput ratio
+follows it, and it moves less between runs.
 Baseline, measured in the same run on the same server at each level: a bare workflow of the
 naive shape (start, one signal per item, one task-queue activity), no HTTP and no database,
 clocked from the last signal to completion, on a worker with the SDK's defaults (sandboxed).
@@ -41,7 +43,7 @@ from bench.load.in_flight import in_flight
 from bench.probes.latencies import p50_p99
 from bench.probes.processes import (
     cpu_now,
-    cpu_per,
+    cpu_since,
     dev_server_cpu,
     processes_cpu,
 )
@@ -59,7 +61,10 @@ def summarise(name: str, latencies: list[float], wall: float) -> dict[str, float
     return {"p50": p50, "p99": p99, "rate": rate}
 
 
-async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list[float], float]:
+async def bare(
+    client: Client, total: int, limit: int, items: int
+) -> tuple[list[float], float, float]:
+    """Latencies, wall time and CPU seconds per order, every process's together."""
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
     before = cpu_now()
 
@@ -83,14 +88,19 @@ async def bare(client: Client, total: int, limit: int, items: int) -> tuple[list
     ):
         latencies, wall = await in_flight(total, limit, one)
     # This process is the bare baseline's worker and client.
-    print(f"bare CPU per order: {cpu_per(total, before)}")
-    return latencies, wall
+    spent = cpu_since(before)
+    print(
+        "bare CPU per order: "
+        + ", ".join(f"{k} {seconds / total * 1000:.2f} ms" for k, seconds in spent.items())
+    )
+    return latencies, wall, sum(spent.values()) / total
 
 
 async def engine_orders(
     client: Client, url: str, total: int, limit: int, items: int, mode: str, shape: str
-) -> tuple[list[float], float, dict[str, float]]:
-    """Latencies, wall time and the resident memory of the engine's processes at the end."""
+) -> tuple[list[float], float, dict[str, float], float]:
+    """Latencies, wall time, the resident memory of the engine's processes at the end, and CPU
+    seconds per order, every process's together (the dev server's and PostgreSQL's too)."""
     run = uuid.uuid4().hex[:6]
     async with SHAPES[shape](client, url, f"bench-orders-{run}") as (api, post, cpu, memory):
         world = await build_world(api, run)
@@ -133,7 +143,7 @@ async def engine_orders(
             + "; resident "
             + ", ".join(f"{k} {mb:.0f} MB" for k, mb in resident.items())
         )
-        return latencies, wall, resident
+        return latencies, wall, resident, sum(after[k] - before[k] for k in after) / total
 
 
 async def main() -> None:
@@ -172,13 +182,13 @@ async def main() -> None:
                 for size in sizes:
                     total = args.orders * size
                     print(f"-- {level} in flight, {total} orders")
-                    latencies, wall = await bare(env.client, total, level, args.items)
+                    latencies, wall, bare_cpu = await bare(env.client, total, level, args.items)
                     base = summarise("bare", latencies, wall)
                     growth.setdefault("bare", {})[size] = {**base, "wall": wall}
                     for shape in shapes:
                         for mode in modes:
                             name = mode if shape == "in-process" else f"{mode}/{shape}"
-                            latencies, wall, resident = await engine_orders(
+                            latencies, wall, resident, cpu = await engine_orders(
                                 env.client, url, total, level, args.items, mode, shape
                             )
                             ours = summarise(name, latencies, wall)
@@ -191,6 +201,9 @@ async def main() -> None:
                                 f"ratio {name}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
                                 f"  p99 {ours['p99'] / base['p99']:.2f}x"
                                 f"  throughput {ours['rate'] / base['rate']:.2f}x"
+                                # Steadier than the rest from run to run: on busy cores it is
+                                # what the throughput ratio follows.
+                                f"  CPU per order {cpu / bare_cpu:.2f}x"
                             )
                 if len(sizes) > 1:
                     print_growth(level, sizes, growth)

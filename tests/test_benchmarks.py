@@ -36,6 +36,7 @@ TINY = {
             "ratio per-item/bare at 2 in flight",
             "ratio batched/bare at 2 in flight",
             "ratio batched/processes/bare at 2 in flight",
+            "CPU per order",
             "growth batched/processes at 2 in flight",
             "bare CPU per order: process",
         ],

@@ -73,10 +73,15 @@ def cpu_now() -> dict[str, float]:
     }
 
 
+def cpu_since(before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of each of `cpu_now()`'s processes since `before` (a `cpu_now()`)."""
+    after = cpu_now()
+    return {k: after[k] - before[k] for k in after}
+
+
 def cpu_per(count: int, before: dict[str, float]) -> str:
     """CPU per unit of work since `before` (a `cpu_now()`), in ms, for printing."""
-    after = cpu_now()
-    return ", ".join(f"{k} {(after[k] - before[k]) / count * 1000:.2f} ms" for k in after)
+    return ", ".join(f"{k} {spent / count * 1000:.2f} ms" for k, spent in cpu_since(before).items())
 
 
 async def settled(*, quiet: float = 0.1, window: float = 0.5, give_up_after: float = 1800) -> str:
