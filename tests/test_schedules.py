@@ -15,6 +15,7 @@ from temporalio.client import (
 from billing.settings import Settings
 from billing.temporal.schedules import (
     CONSOLIDATION_SCHEDULE,
+    ENGINE_SCHEDULES,
     MONTH_END_SCHEDULE,
     ORDER_RECOVERY_SCHEDULE,
     PRE_INVOICES_SCHEDULE,
@@ -37,6 +38,7 @@ async def test_schedules_are_created_once_and_kept_up_to_date(
     assert sorted(i for i in ids if i.startswith("billing-")) == sorted(
         [MONTH_END_SCHEDULE, CONSOLIDATION_SCHEDULE, ORDER_RECOVERY_SCHEDULE, PRE_INVOICES_SCHEDULE]
     )
+    assert sorted(ENGINE_SCHEDULES) == sorted(i for i in ids if i.startswith("billing-"))
     recovery = await temporal.get_schedule_handle(ORDER_RECOVERY_SCHEDULE).describe()
     action = recovery.schedule.action
     assert isinstance(action, ScheduleActionStartWorkflow)

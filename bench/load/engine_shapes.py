@@ -32,6 +32,7 @@ from temporalio.client import Client
 from bench.probes.processes import cpu_seconds, resident_mb
 from billing.database import make_engine
 from billing.settings import load_settings
+from billing.temporal.schedules import ENGINE_SCHEDULES
 from tests.conftest import ADMIN_TOKEN, api_client, make_settings
 from worker import build_worker
 
@@ -128,6 +129,7 @@ async def separate_processes(client: Client, url: str, task_queue: str) -> Async
         ):
             await until_healthy(api)
             await until_polled(client, task_queue)
+            await pause_schedules(client)
 
             async def post(path: str, body: dict[str, Any]) -> tuple[int, Any]:
                 async with session.post(path, json=body) as response:
@@ -169,6 +171,14 @@ async def until_polled(client: Client, task_queue: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"no worker polled task queue {task_queue!r} within a minute")
+
+
+async def pause_schedules(client: Client) -> None:
+    """The worker process creates the engine's schedules on start-up, as in production. They are
+    paused here: an order-recovery sweep or a billing run that fired during a measurement (order
+    recovery every quarter of an hour, on the clock) would be counted in it."""
+    for schedule_id in ENGINE_SCHEDULES:
+        await client.get_schedule_handle(schedule_id).pause(note="paused by a benchmark")
 
 
 Shape = Callable[[Client, str, str], AbstractAsyncContextManager[Engine]]

@@ -123,6 +123,15 @@ def pre_invoices_month_end_schedule(task_queue: str) -> Schedule:
     )
 
 
+# Every schedule `ensure_schedules` keeps.
+ENGINE_SCHEDULES = (
+    MONTH_END_SCHEDULE,
+    CONSOLIDATION_SCHEDULE,
+    ORDER_RECOVERY_SCHEDULE,
+    PRE_INVOICES_SCHEDULE,
+)
+
+
 async def ensure_schedules(client: Client, *, task_queue: str) -> list[str]:
     """Create the engine's schedules (recurring billing, order recovery), or bring existing ones
     up to date (task queue, times) without touching their state (paused, history). Safe to call
