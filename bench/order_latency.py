@@ -44,6 +44,7 @@ from bench.probes.latencies import p50_p99
 from bench.probes.processes import (
     cpu_now,
     cpu_since,
+    cpu_text,
     dev_server_cpu,
     processes_cpu,
 )
@@ -89,10 +90,7 @@ async def bare(
         latencies, wall = await in_flight(total, limit, one)
     # This process is the bare baseline's worker and client.
     spent = cpu_since(before)
-    print(
-        "bare CPU per order: "
-        + ", ".join(f"{k} {seconds / total * 1000:.2f} ms" for k, seconds in spent.items())
-    )
+    print(f"bare CPU per order: {cpu_text(spent, total)}")
     return latencies, wall, sum(spent.values()) / total
 
 

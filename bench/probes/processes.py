@@ -79,9 +79,14 @@ def cpu_since(before: dict[str, float]) -> dict[str, float]:
     return {k: after[k] - before[k] for k in after}
 
 
+def cpu_text(spent: dict[str, float], count: int) -> str:
+    """CPU seconds per process (a `cpu_since()`) as ms per unit of work, for printing."""
+    return ", ".join(f"{k} {seconds / count * 1000:.2f} ms" for k, seconds in spent.items())
+
+
 def cpu_per(count: int, before: dict[str, float]) -> str:
     """CPU per unit of work since `before` (a `cpu_now()`), in ms, for printing."""
-    return ", ".join(f"{k} {spent / count * 1000:.2f} ms" for k, spent in cpu_since(before).items())
+    return cpu_text(cpu_since(before), count)
 
 
 async def settled(*, quiet: float = 0.1, window: float = 0.5, give_up_after: float = 1800) -> str:
