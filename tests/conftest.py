@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.database import make_engine
 from billing.settings import Settings
+from billing.temporal.data_converter import DATA_CONVERTER
 from billing.temporal.search_attributes import register_search_attributes
 from starter.api.app import create_app
 from starter.api.context import AppContext
@@ -60,7 +60,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     It takes no search-attribute option, so they are registered before any worker runs."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_test_server(),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     async with env:
         await register_search_attributes(env.client)

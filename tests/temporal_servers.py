@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from billing.temporal.data_converter import DATA_CONVERTER
 from starter.binaries import temporal_cli
 from workflows import search_attributes
 
@@ -18,5 +18,5 @@ async def engine_dev_server(extra_args: Sequence[str] = ()) -> WorkflowEnvironme
         dev_server_existing_path=temporal_cli(),
         dev_server_extra_args=list(extra_args),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )

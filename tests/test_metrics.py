@@ -12,12 +12,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from billing.metrics import serve_engine_metrics
 from billing.schema import invoices, orders
+from billing.temporal.data_converter import DATA_CONVERTER
 from tests.conftest import ADMIN_TOKEN
 from tests.world import World, billed, report, submit
 from worker import build_worker
@@ -107,7 +107,7 @@ async def test_the_worker_serves_temporal_sdk_metrics_and_engine_figures(
     client = await Client.connect(
         temporal_env.client.service_client.config.target_host,
         namespace=temporal_env.client.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         runtime=runtime,
     )
     engine_port = serve_engine_metrics(engine, "127.0.0.1", 0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from billing.temporal.data_converter import DATA_CONVERTER
 from billing.temporal.workflow_sandbox import workflow_runner
 from worker import WORKFLOWS
 
@@ -55,7 +55,7 @@ def test_histories_are_committed() -> None:
 async def test_history_replays_on_current_code(path: Path, sandboxed: bool) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         workflow_runner=workflow_runner(sandboxed=sandboxed),
     )
     history = WorkflowHistory.from_json(path.stem, path.read_text())

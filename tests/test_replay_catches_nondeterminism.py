@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from billing.temporal.data_converter import DATA_CONVERTER
 from billing.temporal.workflow_sandbox import workflow_runner
 
 with workflow.unsafe.imports_passed_through():
@@ -43,7 +43,7 @@ class OrderWithAPatchedTimer(OrderWorkflow):
 async def replay(workflow_class: type) -> None:
     replayer = Replayer(
         workflows=[workflow_class],
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         workflow_runner=workflow_runner(sandboxed=True),
     )
     await replayer.replay_workflow(WorkflowHistory.from_json("order", HISTORY.read_text()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+
+from billing.temporal.data_converter import DATA_CONVERTER
 
 
 async def connect_when_ready(address: str, namespace: str, *, wait: float = 60.0) -> Client:
@@ -22,6 +23,4 @@ async def connect_when_ready(address: str, namespace: str, *, wait: float = 60.0
 
 
 async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
-    )
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from billing.database import make_engine
+from billing.temporal.data_converter import DATA_CONVERTER
 from billing.temporal.search_attributes import register_search_attributes
 from starter.binaries import temporal_test_server
 from tests.conftest import api_client, make_settings
@@ -82,7 +82,7 @@ async def main(names: list[str]) -> None:
     with fresh_database("billing_record") as url:
         engine = make_engine(url)
         env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter
+            test_server_existing_path=temporal_test_server(), data_converter=DATA_CONVERTER
         )
         async with env:
             await register_search_attributes(env.client)
