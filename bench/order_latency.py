@@ -2,7 +2,7 @@
 
     python3 dev.py bench order_latency [--orders 200] [--items 3] [--in-flight 1,10,50]
                                        [--modes per-item,batched] [--shapes in-process,processes]
-                                       [--sizes 1,4,16]
+                                       [--sizes 1,4,16] [--rounds 3]
 
 Engine: each order (`--items` items) goes through the real API (in-process ASGI), the real
 worker and activities, a Temporal dev server and PostgreSQL. Mode `per-item` posts one
@@ -23,6 +23,10 @@ The engine's worker runs workflows as production does: `BILLING_WORKFLOW_SANDBOX
 set.
 `--sizes 1,4,16` repeats each level at those multiples of `--orders` and prints how the wall
 time, p99 and the resident memory of the engine's processes grow with the number of orders.
+`--rounds 3` measures bare and the engine alternately three times at each level and size, and
+then gives the ratios over all rounds together (every latency, wall times added): one run's
+ratio moves by tens of percent with nothing changed, as the machine and the dev server's state
+drift, and alternating spreads that drift over both sides.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import asyncio
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
@@ -158,6 +163,13 @@ async def main() -> None:
         help="in-process (API and worker in this process), processes (each its own), or both",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure bare and the engine alternately this many times at each level and size, "
+        "then give the ratios over all rounds together",
+    )
+    parser.add_argument(
         "--sizes", default="1", help="comma-separated multiples of --orders, e.g. 1,4,16"
     )
     args = parser.parse_args()
@@ -166,6 +178,8 @@ async def main() -> None:
     modes = args.modes.split(",")
     shapes = args.shapes.split(",")
     unknown = set(shapes) - set(SHAPES)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if unknown:
         parser.error(f"unknown shape {', '.join(sorted(unknown))}; choose from {', '.join(SHAPES)}")
     with fresh_database("billing_bench") as url:
@@ -174,37 +188,99 @@ async def main() -> None:
             print(
                 f"{args.orders} orders of {args.items} items per level, dev server + PostgreSQL "
                 f"on this machine, shapes: {', '.join(shapes)}"
+                + (f", {args.rounds} rounds each" if args.rounds > 1 else "")
             )
+            runs = [
+                (shape, mode, mode if shape == "in-process" else f"{mode}/{shape}")
+                for shape in shapes
+                for mode in modes
+            ]
+            names = [name for _shape, _mode, name in runs]
             for level in levels:
                 growth: dict[str, dict[int, dict[str, float]]] = {}
                 for size in sizes:
                     total = args.orders * size
                     print(f"-- {level} in flight, {total} orders")
-                    latencies, wall, bare_cpu = await bare(env.client, total, level, args.items)
-                    base = summarise("bare", latencies, wall)
-                    growth.setdefault("bare", {})[size] = {**base, "wall": wall}
-                    for shape in shapes:
-                        for mode in modes:
-                            name = mode if shape == "in-process" else f"{mode}/{shape}"
+                    rounds: dict[str, list[Measured]] = {name: [] for name in ["bare", *names]}
+                    for number in range(1, args.rounds + 1):
+                        if args.rounds > 1:
+                            print(f"round {number} of {args.rounds}")
+                        latencies, wall, bare_cpu = await bare(env.client, total, level, args.items)
+                        rounds["bare"].append(Measured(latencies, wall, bare_cpu, 0.0))
+                        base = summarise("bare", latencies, wall)
+                        for shape, mode, name in runs:
                             latencies, wall, resident, cpu = await engine_orders(
                                 env.client, url, total, level, args.items, mode, shape
                             )
-                            ours = summarise(name, latencies, wall)
-                            growth.setdefault(name, {})[size] = {
-                                **ours,
-                                "wall": wall,
-                                "rss": sum(resident.values()),
-                            }
-                            print(
-                                f"ratio {name}/bare at {level} in flight: p50 {ours['p50'] / base['p50']:.2f}x"
-                                f"  p99 {ours['p99'] / base['p99']:.2f}x"
-                                f"  throughput {ours['rate'] / base['rate']:.2f}x"
-                                # Steadier than the rest from run to run: on busy cores it is
-                                # what the throughput ratio follows.
-                                f"  CPU per order {cpu / bare_cpu:.2f}x"
+                            rounds[name].append(
+                                Measured(latencies, wall, cpu, sum(resident.values()))
                             )
+                            ours = summarise(name, latencies, wall)
+                            print_ratio(name, level, ours, base, cpu / bare_cpu)
+                    pooled = {name: pool(measured) for name, measured in rounds.items()}
+                    if args.rounds > 1:
+                        print(f"-- {level} in flight, {total} orders, all {args.rounds} rounds")
+                        base = summarise("bare", pooled["bare"].latencies, pooled["bare"].wall)
+                        for name in names:
+                            ours = summarise(name, pooled[name].latencies, pooled[name].wall)
+                            print_ratio(
+                                name,
+                                level,
+                                ours,
+                                base,
+                                pooled[name].cpu / pooled["bare"].cpu,
+                                rounds=args.rounds,
+                            )
+                    for name, measured in pooled.items():
+                        growth.setdefault(name, {})[size] = {
+                            "p99": p50_p99(measured.latencies)[1],
+                            "wall": measured.wall,
+                            **({"rss": measured.rss} if name != "bare" else {}),
+                        }
                 if len(sizes) > 1:
                     print_growth(level, sizes, growth)
+
+
+@dataclass
+class Measured:
+    """One measurement of a level: every order's latency, the wall time, CPU seconds per order
+    of every process together, and the engine's resident memory at the end (0 for bare)."""
+
+    latencies: list[float]
+    wall: float
+    cpu: float
+    rss: float
+
+
+def pool(rounds: list[Measured]) -> Measured:
+    """Several rounds as one: latencies together, wall times added, CPU per order averaged, the
+    largest resident memory."""
+    return Measured(
+        latencies=[latency for measured in rounds for latency in measured.latencies],
+        wall=sum(measured.wall for measured in rounds),
+        cpu=sum(measured.cpu for measured in rounds) / len(rounds),
+        rss=max(measured.rss for measured in rounds),
+    )
+
+
+def print_ratio(
+    name: str,
+    level: int,
+    ours: dict[str, float],
+    base: dict[str, float],
+    cpu_ratio: float,
+    *,
+    rounds: int = 1,
+) -> None:
+    over = f" over {rounds} rounds" if rounds > 1 else ""
+    print(
+        f"ratio {name}/bare at {level} in flight{over}: p50 {ours['p50'] / base['p50']:.2f}x"
+        f"  p99 {ours['p99'] / base['p99']:.2f}x"
+        f"  throughput {ours['rate'] / base['rate']:.2f}x"
+        # Steadier than the rest from run to run: on busy cores it is what the throughput
+        # ratio follows.
+        f"  CPU per order {cpu_ratio:.2f}x"
+    )
 
 
 def print_growth(

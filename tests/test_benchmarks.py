@@ -31,9 +31,12 @@ TINY = {
             "in-process,processes",
             "--sizes",
             "1,2",
+            "--rounds",
+            "2",
         ],
         [
             "ratio per-item/bare at 2 in flight",
+            "ratio batched/processes/bare at 2 in flight over 2 rounds",
             "ratio batched/bare at 2 in flight",
             "ratio batched/processes/bare at 2 in flight",
             "CPU per order",
