@@ -114,8 +114,13 @@ async def test_a_tampered_or_borrowed_cursor_is_a_400_that_says_to_start_again(
         for bad in tampered:
             response = await api.get(path, params={"cursor": bad})
             assert_problem(response, 400, "start from the first page")
-    # A real cursor of one listing is refused by another.
+    # A real cursor of one listing is refused by another, and by the same listing in another
+    # order.
     assert_problem(await api.get("/v1/invoices", params={"cursor": cursor}), 400)
+    newest = {"issuer_id": w.seller, "limit": 2, "sort": "-created_at", "cursor": cursor}
+    assert_problem(await api.get("/v1/orders", params=newest), 400, "in this order")
+    oldest = {"issuer_id": w.seller, "limit": 2, "sort": "created_at", "cursor": cursor}
+    assert (await api.get("/v1/orders", params=oldest)).json()["items"] == rest.json()["items"]
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,17 @@ async def test_billings_are_searched_and_sorted_by_order_number_across_pages(
     assert await all_pages(q="%") == []  # LIKE wildcards are searched for literally
     assert sorted(await all_pages()) == sorted(numbers)
 
+    # A cursor belongs to the order it was handed out in: its key is an order number in one and
+    # a time in the other.
+    for sort, other in [("order_number", "created_at"), ("created_at", "-order_number")]:
+        first = await api.get("/v1/billings", params={"limit": "1", "sort": sort})
+        cursor = first.json()["next_cursor"]
+        again = await api.get("/v1/billings", params={"limit": "1", "sort": sort, "cursor": cursor})
+        assert again.status_code == 200, again.text
+        crossed = await api.get("/v1/billings", params={"sort": other, "cursor": cursor})
+        assert crossed.status_code == 400, crossed.text
+        assert "page on with the `sort` the cursor came with" in crossed.json()["detail"]
+
     bad = await api.get("/v1/billings", params={"cursor": "garbage"})
     assert bad.status_code == 400 and "first page" in bad.json()["detail"]
     assert (await api.get("/v1/billings", params={"sort": "amount"})).status_code == 422

@@ -1,10 +1,12 @@
-"""Pagination cursors as clients see them: the store's keyset cursor plus an HMAC over it and the
-listing's path, so a tampered, forged or borrowed cursor is refused (400) before any query runs.
+"""Pagination cursors as clients see them: the store's keyset cursor plus an HMAC over it, the
+listing's path and, for a listing that sorts, the order asked for; so a tampered, forged or
+borrowed cursor, or one handed out under another order, is refused (400) before any query runs.
 The key is BILLING_CURSOR_KEY, or one derived from the admin token when that is empty."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -36,36 +38,63 @@ def sign(key: bytes, listing: str, inner: str) -> str:
     return f"{inner}.{_mac(key, listing, inner)}"
 
 
-def verify(key: bytes, listing: str, cursor: str) -> str:
+_START_AGAIN_IN_ORDER = (
+    "The cursor is not one this API handed out for this listing in this order; start from the "
+    "first page (no cursor), or page on with the `sort` the cursor came with."
+)
+
+
+def verify(key: bytes, listing: str, cursor: str, *, refusal: str = START_AGAIN) -> str:
     inner, dot, mac = cursor.rpartition(".")
     if not dot or not hmac.compare_digest(mac.encode(), _mac(key, listing, inner).encode()):
-        raise InvalidCursor(START_AGAIN)
+        raise InvalidCursor(refusal)
     return inner
 
 
 @dataclass(frozen=True)
 class PageCursor:
-    """What a listing route gets: the verified store cursor (`after`) and how to sign the next."""
+    """What a listing route gets: the cursor as sent, checked when the route takes the store's
+    cursor from it (`after`), and how to sign the next."""
 
-    after: str | None
+    sent: str | None
     key: bytes
     listing: str
+    sort: str | None = None
+
+    def sorted_by(self, sort: str) -> PageCursor:
+        """The cursor of a listing in the order `sort`. One handed out under another order is a
+        position in another sequence (its key may not even be of the same type), so it is
+        refused rather than read as a position in this one."""
+        return dataclasses.replace(self, sort=sort)
+
+    @property
+    def _signed_for(self) -> str:
+        return self.listing if self.sort is None else f"{self.listing}?sort={self.sort}"
+
+    @property
+    def after(self) -> str | None:
+        if self.sent is None:
+            return None
+        refusal = START_AGAIN if self.sort is None else _START_AGAIN_IN_ORDER
+        return verify(self.key, self._signed_for, self.sent, refusal=refusal)
 
     def signed(self, page: Page[T]) -> Page[T]:
         if page.next_cursor is None:
             return page
         return page.model_copy(
-            update={"next_cursor": sign(self.key, self.listing, page.next_cursor)}
+            update={"next_cursor": sign(self.key, self._signed_for, page.next_cursor)}
         )
 
 
 async def page_cursor(
     request: Request,
     cursor: str | None = Query(
-        None, max_length=1000, description="`next_cursor` of the previous page; omit for the first."
+        None,
+        max_length=1000,
+        description="`next_cursor` of the previous page, asked for in the same `sort` where the "
+        "listing sorts; omit for the first.",
     ),
 ) -> PageCursor:
     settings: Settings = request.app.state.settings
     key = cursor_key(settings)
-    listing = request.url.path
-    return PageCursor(verify(key, listing, cursor) if cursor else None, key, listing)
+    return PageCursor(cursor or None, key, request.url.path)

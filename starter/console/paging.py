@@ -6,10 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from billing.settings import Settings
-from starter.api.cursors import PageCursor, cursor_key, verify
+from starter.api.cursors import PageCursor, cursor_key
 
 
 def console_cursor(request: Request, cursor: str | None, listing: str) -> PageCursor:
     settings: Settings = request.app.state.settings
-    key = cursor_key(settings)
-    return PageCursor(verify(key, listing, cursor) if cursor else None, key, listing)
+    return PageCursor(cursor or None, cursor_key(settings), listing)

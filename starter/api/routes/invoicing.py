@@ -96,6 +96,7 @@ async def list_billings(
     """Billing lines. `q` searches order numbers (substring, any case); `sort=order_number` or
     `-order_number` sorts by them. A partner's token sees the lines it bills and those billed
     to it."""
+    cursor = cursor.sorted_by(sort)
     page = await ctx.transaction(
         billings.list_billing_lines,
         issuer_id=issuer_id,

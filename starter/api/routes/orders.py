@@ -97,6 +97,7 @@ async def list_orders(
     principal: Principal = Depends(can_read),
     ctx: AppContext = Depends(get_context),
 ) -> Page[Order]:
+    cursor = cursor.sorted_by(sort)
     page = await ctx.transaction(
         store.list_orders,
         status=status,
