@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.billing_runs import BillingRunActivities
 from activities.order_recovery import OrderRecoveryActivities
@@ -72,7 +72,8 @@ def build_worker(
     max_concurrent_local_activities: int = 16,
     max_concurrent_workflow_tasks: int = 100,
     max_cached_workflows: int = 1000,
-    workflow_task_polls: int = 5,
+    workflow_task_polls: int = 10,
+    nonsticky_poll_ratio: float = 0.8,
     activity_task_polls: int = 5,
     tax_provider: TaxProvider | None = None,
     order_stuck_after: timedelta = timedelta(hours=24),
@@ -128,8 +129,9 @@ def build_worker(
         max_concurrent_local_activities=max_concurrent_local_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_cached_workflows=max_cached_workflows,
-        max_concurrent_workflow_task_polls=workflow_task_polls,
-        max_concurrent_activity_task_polls=activity_task_polls,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(workflow_task_polls),
+        nonsticky_to_sticky_poll_ratio=nonsticky_poll_ratio,
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(activity_task_polls),
     )
 
 
@@ -143,6 +145,7 @@ def worker_from_settings(client: Client, engine: Engine, settings: Settings) -> 
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,
         workflow_task_polls=settings.workflow_task_polls,
+        nonsticky_poll_ratio=settings.nonsticky_poll_ratio,
         activity_task_polls=settings.activity_task_polls,
         tax_provider=configured_tax_provider(settings),
         order_stuck_after=settings.order_stuck_after,

@@ -86,7 +86,15 @@ class Settings(BaseSettings):
     # what the tests never exercised.
     workflow_sandbox: bool = Field(default=False, alias="BILLING_WORKFLOW_SANDBOX")
     # Concurrent long polls for workflow and activity tasks on one worker.
-    workflow_task_polls: int = Field(default=5, ge=2, alias="BILLING_WORKFLOW_TASK_POLLS")
+    workflow_task_polls: int = Field(default=10, ge=2, alias="BILLING_WORKFLOW_TASK_POLLS")
+    # The share of the workflow-task polls on the task queue itself; the rest poll this worker's
+    # sticky queue, where the next tasks of the workflows it holds in its cache arrive. The SDK
+    # gives the task queue a fifth, for workflows that run many tasks. An order's workflow is
+    # usually billed in its first task, which always comes from the task queue: with one poller
+    # of five there, orders' tasks queued on the server for tens to hundreds of milliseconds.
+    nonsticky_poll_ratio: float = Field(
+        default=0.8, gt=0, le=1, alias="BILLING_NONSTICKY_TO_STICKY_POLL_RATIO"
+    )
     activity_task_polls: int = Field(default=5, ge=1, alias="BILLING_ACTIVITY_TASK_POLLS")
     # Summary invoices' tax integration: `builtin` (rate table) or `avatax` (AVATAX_* below).
     tax_provider: str = Field(default="builtin", alias="TAX_PROVIDER")
