@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     # sticky queue, where the next tasks of the workflows it holds in its cache arrive. The SDK
     # gives the task queue a fifth, for workflows that run many tasks. An order's workflow is
     # usually billed in its first task, which always comes from the task queue: with one poller
-    # of five there, orders' tasks queued on the server for tens to hundreds of milliseconds.
+    # of five there, two in five of those tasks found no poller waiting and went through the
+    # server's task backlog, waiting there for tens to hundreds of milliseconds.
     nonsticky_poll_ratio: float = Field(
         default=0.8, gt=0, le=1, alias="BILLING_NONSTICKY_TO_STICKY_POLL_RATIO"
     )

@@ -71,3 +71,15 @@ def test_the_workflow_sandbox_is_off_unless_asked_and_a_bad_value_says_what_it_a
     [line] = str(raised.value).splitlines()
     assert line.startswith("BILLING_WORKFLOW_SANDBOX='sometimes' is not valid")
     assert line.endswith("it accepts true or false.")
+
+
+@pytest.mark.parametrize("ratio", ["0", "1.5", "-0.2"])
+def test_the_task_queue_share_of_workflow_polls_is_a_fraction(
+    monkeypatch: pytest.MonkeyPatch, ratio: str
+) -> None:
+    monkeypatch.setenv("BILLING_NONSTICKY_TO_STICKY_POLL_RATIO", ratio)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value).startswith(f"BILLING_NONSTICKY_TO_STICKY_POLL_RATIO={ratio!r}")
+    monkeypatch.setenv("BILLING_NONSTICKY_TO_STICKY_POLL_RATIO", "1")
+    assert load_settings().nonsticky_poll_ratio == 1.0
