@@ -195,42 +195,12 @@ async def main() -> None:
                 for shape in shapes
                 for mode in modes
             ]
-            names = [name for _shape, _mode, name in runs]
             for level in levels:
                 growth: dict[str, dict[int, dict[str, float]]] = {}
                 for size in sizes:
                     total = args.orders * size
                     print(f"-- {level} in flight, {total} orders")
-                    rounds: dict[str, list[Measured]] = {name: [] for name in ["bare", *names]}
-                    for number in range(1, args.rounds + 1):
-                        if args.rounds > 1:
-                            print(f"round {number} of {args.rounds}")
-                        latencies, wall, bare_cpu = await bare(env.client, total, level, args.items)
-                        rounds["bare"].append(Measured(latencies, wall, bare_cpu, 0.0))
-                        base = summarise("bare", latencies, wall)
-                        for shape, mode, name in runs:
-                            latencies, wall, resident, cpu = await engine_orders(
-                                env.client, url, total, level, args.items, mode, shape
-                            )
-                            rounds[name].append(
-                                Measured(latencies, wall, cpu, sum(resident.values()))
-                            )
-                            ours = summarise(name, latencies, wall)
-                            print_ratio(name, level, ours, base, cpu / bare_cpu)
-                    pooled = {name: pool(measured) for name, measured in rounds.items()}
-                    if args.rounds > 1:
-                        print(f"-- {level} in flight, {total} orders, all {args.rounds} rounds")
-                        base = summarise("bare", pooled["bare"].latencies, pooled["bare"].wall)
-                        for name in names:
-                            ours = summarise(name, pooled[name].latencies, pooled[name].wall)
-                            print_ratio(
-                                name,
-                                level,
-                                ours,
-                                base,
-                                pooled[name].cpu / pooled["bare"].cpu,
-                                rounds=args.rounds,
-                            )
+                    pooled = await rounds_of(env.client, url, runs, total, level, args)
                     for name, measured in pooled.items():
                         growth.setdefault(name, {})[size] = {
                             "p99": p50_p99(measured.latencies)[1],
@@ -239,6 +209,40 @@ async def main() -> None:
                         }
                 if len(sizes) > 1:
                     print_growth(level, sizes, growth)
+
+
+async def rounds_of(
+    client: Client,
+    url: str,
+    runs: list[tuple[str, str, str]],
+    total: int,
+    level: int,
+    args: argparse.Namespace,
+) -> dict[str, Measured]:
+    """Bare and each (shape, mode, name) of the engine at one level, `args.rounds` times in
+    turn; each round's ratios, then (over several rounds) the ratios of all rounds together."""
+    rounds: dict[str, list[Measured]] = {name: [] for name in ["bare", *(r[2] for r in runs)]}
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"round {number} of {args.rounds}")
+        latencies, wall, bare_cpu = await bare(client, total, level, args.items)
+        rounds["bare"].append(Measured(latencies, wall, bare_cpu, 0.0))
+        base = summarise("bare", latencies, wall)
+        for shape, mode, name in runs:
+            latencies, wall, resident, cpu = await engine_orders(
+                client, url, total, level, args.items, mode, shape
+            )
+            rounds[name].append(Measured(latencies, wall, cpu, sum(resident.values())))
+            print_ratio(name, level, summarise(name, latencies, wall), base, cpu / bare_cpu)
+    pooled = {name: pool(measured) for name, measured in rounds.items()}
+    if args.rounds > 1:
+        print(f"-- {level} in flight, {total} orders, all {args.rounds} rounds")
+        base = summarise("bare", pooled["bare"].latencies, pooled["bare"].wall)
+        for _shape, _mode, name in runs:
+            ours = summarise(name, pooled[name].latencies, pooled[name].wall)
+            cpu_ratio = pooled[name].cpu / pooled["bare"].cpu
+            print_ratio(name, level, ours, base, cpu_ratio, rounds=args.rounds)
+    return pooled
 
 
 @dataclass

@@ -253,14 +253,18 @@ async def main(n: int, customers: int, workflow_tasks: int, downloads: int) -> N
             raw_seconds, raw_lines = baseline(engine, "bench-raw", n)
 
             app = create_app(AppContext(settings, engine, env.client))
+            production = load_settings()
             async with (
                 build_worker(
                     env.client,
                     engine,
                     task_queue=settings.task_queue,
                     max_concurrent_workflow_tasks=workflow_tasks,
-                    # As production workers run: sandboxed only if the environment asks.
-                    workflow_sandbox=load_settings().workflow_sandbox,
+                    # As production workers run: sandboxed only if the environment asks, and
+                    # polling as the environment says.
+                    workflow_sandbox=production.workflow_sandbox,
+                    workflow_task_polls=production.workflow_task_polls,
+                    nonsticky_poll_ratio=production.nonsticky_poll_ratio,
                 ),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app),
