@@ -31,6 +31,7 @@ from billing.tax.builtin import BuiltinTaxProvider
 from billing.tax.configured import tax_provider as configured_tax_provider
 from billing.tax.provider import TaxProvider
 from billing.temporal.connect import connect_when_ready
+from billing.temporal.database_failures import DatabaseFailures
 from billing.temporal.schedules import ensure_schedules
 from billing.temporal.search_attributes import register_search_attributes
 from billing.temporal.webhook_relay import WebhookRelay
@@ -99,6 +100,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=workflow_runner(sandboxed=workflow_sandbox),
+        interceptors=[DatabaseFailures()],
         activities=[
             orders.bill_order,
             orders.mark_order_stuck,
