@@ -39,6 +39,8 @@ def test_histories_are_committed() -> None:
         "order_billing_shown_on_retry_stuck",
         "order_billing_shown_on_retry_stuck_unreported",
         "order_billing_retried",
+        # Billing's retry as a task-queue activity.
+        "order_billing_retried_on_task_queue",
     } <= names
     assert {"billing_run", "consolidation_run", "month_end", "daily_consolidation"} <= names
     assert {"summary_request_split", "tax_sync_completed", "tax_sync_failed_then_retried"} <= names

@@ -121,7 +121,8 @@ async def first_run_stuck_unreported(r: Recorder) -> None:
 
 async def billing_retried(r: Recorder) -> None:
     """Every outcome in one report, billing refused by PostgreSQL at its first attempt: the
-    order shows Billing, and the retry, once the database takes the invoice, bills it."""
+    order shows Billing, and the retry, a task-queue activity, bills it once the database takes
+    the invoice."""
     world = await build_world(r.api, "rec-retried")
     number = world.order_number("RETRIED")
     await submit(r.api, number, world.seller, world.customer, [("sec", world.security, 1)])
@@ -132,22 +133,22 @@ async def billing_retried(r: Recorder) -> None:
         )
         response.raise_for_status()
         await asyncio.sleep(1.5)  # the first attempt fails at once; its retries wait for the drop
-    await r.save("order_billing_retried", workflow_id(number))
+    await r.save("order_billing_retried_on_task_queue", workflow_id(number))
 
 
 # order_recovery was recorded when a sweep was one activity;
 # order_all_succeed, order_partial_failure, order_batched_report and order_stuck_then_resolved
 # were recorded before orders upserted their search attributes only on change, the
 # order_upserts_on_change_* histories before an order's workflow started with a delay that its
-# first outcome ends, and the order_first_run_* histories before the Billing state waited for
-# billing's first attempt to fail. They stay committed and replayed, for the orders still
-# running in those shapes, and are never recorded again: the scenarios below record the shape
-# orders start in now.
+# first outcome ends, the order_first_run_* histories before the Billing state waited for
+# billing's first attempt to fail, and order_billing_retried when that retry was a local
+# activity. They stay committed and replayed, for the orders still running in those shapes, and
+# are never recorded again: the scenarios below record the shape orders start in now.
 SCENARIOS = {
     "order_recovery_in_steps": orphans_recovered_in_steps,
     "order_billing_shown_on_retry_per_item": first_run_per_item,
     "order_billing_shown_on_retry_batched": first_run_batched,
     "order_billing_shown_on_retry_stuck": first_run_stuck,
     "order_billing_shown_on_retry_stuck_unreported": first_run_stuck_unreported,
-    "order_billing_retried": billing_retried,
+    "order_billing_retried_on_task_queue": billing_retried,
 }
